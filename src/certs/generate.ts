@@ -1,0 +1,79 @@
+import { generate } from 'selfsigned';
+
+export interface CertificateAuthority {
+  cert: string;
+  key: string;
+}
+
+export interface ServingCertificate {
+  ca: CertificateAuthority;
+  cert: string;
+  key: string;
+}
+
+export interface ServingCertificateOptions {
+  /** DNS names for the subjectAltName; the first is the common name. */
+  dnsNames: readonly string[];
+  /** IP addresses for the subjectAltName (the apiserver calls a `url` webhook by IP). */
+  ipAddresses?: readonly string[];
+  /** Validity in days; the CA lives ten times as long so that re-issuing keeps its bundle. */
+  days?: number;
+  /** An existing CA to sign with instead of a new one. */
+  ca?: CertificateAuthority;
+  /** Extended key usage: a serving certificate by default, a client certificate on request. */
+  usage?: 'server' | 'client' | 'both';
+  /** Subject organisation (the apiserver reads O= as the group of a client certificate). */
+  organization?: string;
+}
+
+const DAY_MS = 86_400_000;
+
+export async function generateCa(commonName = 'sidekick-ca', days = 3650): Promise<CertificateAuthority> {
+  const now = new Date();
+  const pems = await generate([{ name: 'commonName', value: commonName }], {
+    algorithm: 'sha256',
+    keySize: 2048,
+    notBeforeDate: new Date(now.getTime() - 5 * 60_000),
+    notAfterDate: new Date(now.getTime() + days * DAY_MS),
+    extensions: [
+      { name: 'basicConstraints', cA: true, critical: true },
+      { name: 'keyUsage', keyCertSign: true, cRLSign: true, digitalSignature: true, critical: true },
+    ],
+  });
+  return { cert: pems.cert, key: pems.private };
+}
+
+/** A CA (new unless given) and a certificate signed by it, all PEM, sha256. */
+export async function generateServingCertificate(options: ServingCertificateOptions): Promise<ServingCertificate> {
+  const days = options.days ?? 365;
+  const ca = options.ca ?? (await generateCa('sidekick-ca', days * 10));
+  const commonName = options.dnsNames[0] ?? options.ipAddresses?.[0] ?? 'sidekick';
+  const usage = options.usage ?? 'server';
+  const now = new Date();
+  const attrs = [{ name: 'commonName', value: commonName }];
+  if (options.organization) attrs.push({ name: 'organizationName', value: options.organization });
+  const pems = await generate(attrs, {
+    algorithm: 'sha256',
+    keySize: 2048,
+    notBeforeDate: new Date(now.getTime() - 5 * 60_000),
+    notAfterDate: new Date(now.getTime() + days * DAY_MS),
+    ca,
+    extensions: [
+      { name: 'basicConstraints', cA: false },
+      { name: 'keyUsage', digitalSignature: true, keyEncipherment: true, critical: true },
+      {
+        name: 'extKeyUsage',
+        serverAuth: usage !== 'client',
+        clientAuth: usage !== 'server',
+      },
+      {
+        name: 'subjectAltName',
+        altNames: [
+          ...options.dnsNames.map((value) => ({ type: 2 as const, value })),
+          ...(options.ipAddresses ?? []).map((ip) => ({ type: 7 as const, ip })),
+        ],
+      },
+    ],
+  });
+  return { ca, cert: pems.cert, key: pems.private };
+}

@@ -1,0 +1,99 @@
+import { parseArgs } from 'node:util';
+
+export interface OptionSpec {
+  type: 'string' | 'boolean';
+  short?: string;
+  multiple?: boolean;
+  default?: string;
+  description: string;
+}
+
+export type OptionSpecs = Record<string, OptionSpec>;
+
+export type ParsedOptions<S extends OptionSpecs> = {
+  [K in keyof S]: S[K]['type'] extends 'boolean'
+    ? boolean
+    : S[K]['multiple'] extends true
+      ? string[]
+      : string | undefined;
+};
+
+export class UsageError extends Error {}
+
+/** `--tls-cert` reads `SIDEKICK_TLS_CERT` when absent from the command line. */
+export function envName(option: string): string {
+  return `SIDEKICK_${option.toUpperCase().replace(/-/g, '_')}`;
+}
+
+export interface Parsed<S extends OptionSpecs> {
+  options: ParsedOptions<S>;
+  positionals: string[];
+}
+
+export function parseOptions<S extends OptionSpecs>(
+  specs: S,
+  argv: readonly string[],
+  env: Readonly<Record<string, string | undefined>>,
+): Parsed<S> {
+  const config: Record<string, { type: 'string' | 'boolean'; short?: string; multiple?: boolean }> = {};
+  for (const [name, spec] of Object.entries(specs)) {
+    config[name] = {
+      type: spec.type,
+      ...(spec.short ? { short: spec.short } : {}),
+      multiple: spec.multiple ?? false,
+    };
+  }
+  let parsed;
+  try {
+    parsed = parseArgs({ args: [...argv], options: config, allowPositionals: true, strict: true });
+  } catch (error) {
+    throw new UsageError(error instanceof Error ? error.message : String(error));
+  }
+  const options: Record<string, unknown> = {};
+  for (const [name, spec] of Object.entries(specs)) {
+    const given: unknown = parsed.values[name];
+    const fromEnv = env[envName(name)];
+    if (spec.type === 'boolean') {
+      options[name] =
+        given === true || (given === undefined && fromEnv !== undefined && /^(1|true|yes)$/i.test(fromEnv));
+    } else if (spec.multiple) {
+      const list = Array.isArray(given) ? given.map(String) : [];
+      options[name] =
+        list.length > 0
+          ? list
+          : fromEnv
+            ? fromEnv
+                .split(',')
+                .map((s) => s.trim())
+                .filter(Boolean)
+            : [];
+    } else {
+      options[name] = typeof given === 'string' ? given : (fromEnv ?? spec.default);
+    }
+  }
+  return { options: options as ParsedOptions<S>, positionals: parsed.positionals };
+}
+
+export function usage(command: string, specs: OptionSpecs): string {
+  const lines = Object.entries(specs).map(([name, spec]) => {
+    const flag = `${spec.short ? `-${spec.short}, ` : ''}--${name}${spec.type === 'string' ? ' VALUE' : ''}`;
+    const def = spec.default !== undefined ? ` (default ${spec.default})` : '';
+    return `  ${flag.padEnd(28)} ${spec.description}${def} [${envName(name)}]`;
+  });
+  return `usage: sidekick ${command}\n${lines.join('\n')}\n`;
+}
+
+/** Options every command takes. */
+export const COMMON_OPTIONS = {
+  templates: {
+    type: 'string',
+    description: 'directory of SidecarTemplates (default: the built-in templates/)',
+  },
+  prefix: { type: 'string', default: 'sidekick.dev', description: 'annotation and label prefix' },
+  'log-level': {
+    type: 'string',
+    default: 'info',
+    description: 'fatal, error, warn, info, debug, trace or silent',
+  },
+  help: { type: 'boolean', short: 'h', description: 'show this help' },
+} as const satisfies OptionSpecs;

@@ -1,0 +1,76 @@
+import type { JsonObject } from '../json.js';
+
+export type ParameterType = 'string' | 'integer' | 'boolean' | 'duration' | 'enum' | 'list';
+export type ParameterValue = string | number | boolean | readonly string[];
+
+export interface ParameterSpec {
+  name: string;
+  type: ParameterType;
+  description: string;
+  required: boolean;
+  default?: ParameterValue;
+  /** Regular expression a string value (or each list item) must match in full. */
+  pattern?: string;
+  /** What the pattern means, for error messages ("project:region:instance"). */
+  format?: string;
+  minimum?: number;
+  maximum?: number;
+  /** The allowed values of an enum. */
+  values?: readonly string[];
+}
+
+/** A mount that the template adds to the Pod's app containers. */
+export interface AppMount {
+  /** The template-local volume name; the Pod volume is `sidekick-<template>-<volume>`. */
+  volume: string;
+  /** May contain parameter placeholders. */
+  mountPath: string;
+  readOnly: boolean;
+}
+
+/** Mounts of the Pod's own volumes into the sidecar (the config-watcher watches them). */
+export interface PodVolumeMounts {
+  /** The list parameter that names the volumes; absent or empty selects `select`. */
+  parameter: string;
+  /** Which of the Pod's volumes are chosen by default. */
+  select: 'config';
+  /** Where each volume is mounted in the sidecar; `{{volume}}` is the volume's name. */
+  mountPath: string;
+  /** One argument appended per volume, e.g. `--dir={{mountPath}}`. */
+  arg?: string;
+}
+
+export interface SidecarTemplate {
+  name: string;
+  description: string;
+  /** The file it was loaded from, for messages. */
+  source: string;
+  parameters: readonly ParameterSpec[];
+  /** Sidecars pulled in and started before this one. */
+  requires: readonly string[];
+  /** Sidecars that start before this one when both are injected. */
+  after: readonly string[];
+  /** Parameter groups of which exactly one must be set. */
+  exactlyOneOf: readonly (readonly string[])[];
+  /** true, false, or the parameter whose presence turns it on. */
+  shareProcessNamespace: boolean | { whenSet: string };
+  /** The core/v1 Container, with parameter placeholders and `$when` conditions still in it. */
+  container: JsonObject;
+  /** Volumes added to the Pod, with template-local names. */
+  volumes: readonly JsonObject[];
+  appMounts: readonly AppMount[];
+  podVolumeMounts?: PodVolumeMounts;
+  /** A stable hash of the template's definition. */
+  hash: string;
+}
+
+export interface TemplateSet {
+  readonly templates: ReadonlyMap<string, SidecarTemplate>;
+  /** Problems that do not stop the set from loading (e.g. not restricted-compliant). */
+  readonly warnings: readonly string[];
+  /** A hash of the whole set, to tell reloads apart. */
+  readonly hash: string;
+  readonly dir: string;
+}
+
+export type TemplateLoad = { ok: true; set: TemplateSet } | { ok: false; problems: readonly string[] };
