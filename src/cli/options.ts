@@ -74,6 +74,25 @@ export function parseOptions<S extends OptionSpecs>(
   return { options: options as ParsedOptions<S>, positionals: parsed.positionals };
 }
 
+function resolveOption(spec: OptionSpec, given: unknown, fromEnv: string | undefined): unknown {
+  if (spec.type === 'boolean') {
+    return (
+      given === true || (given === undefined && fromEnv !== undefined && /^(1|true|yes)$/i.test(fromEnv))
+    );
+  }
+  if (spec.multiple) {
+    const list = Array.isArray(given) ? given.map(String) : [];
+    if (list.length > 0) return list;
+    return fromEnv
+      ? fromEnv
+          .split(',')
+          .map((s) => s.trim())
+          .filter(Boolean)
+      : [];
+  }
+  return typeof given === 'string' ? given : (fromEnv ?? spec.default);
+}
+
 export function usage(command: string, specs: OptionSpecs): string {
   const lines = Object.entries(specs).map(([name, spec]) => {
     const flag = `${spec.short ? `-${spec.short}, ` : ''}--${name}${spec.type === 'string' ? ' VALUE' : ''}`;
