@@ -51,25 +51,7 @@ export function parseOptions<S extends OptionSpecs>(
   }
   const options: Record<string, unknown> = {};
   for (const [name, spec] of Object.entries(specs)) {
-    const given: unknown = parsed.values[name];
-    const fromEnv = env[envName(name)];
-    if (spec.type === 'boolean') {
-      options[name] =
-        given === true || (given === undefined && fromEnv !== undefined && /^(1|true|yes)$/i.test(fromEnv));
-    } else if (spec.multiple) {
-      const list = Array.isArray(given) ? given.map(String) : [];
-      options[name] =
-        list.length > 0
-          ? list
-          : fromEnv
-            ? fromEnv
-                .split(',')
-                .map((s) => s.trim())
-                .filter(Boolean)
-            : [];
-    } else {
-      options[name] = typeof given === 'string' ? given : (fromEnv ?? spec.default);
-    }
+    options[name] = resolveOption(spec, parsed.values[name], env[envName(name)]);
   }
   return { options: options as ParsedOptions<S>, positionals: parsed.positionals };
 }
