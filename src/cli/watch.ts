@@ -1,6 +1,84 @@
+import { isLogLevel, createLogger } from '../log.js';
+import { WatchAgent } from '../watch/agent.js';
+import { buildConfig } from '../watch/config.js';
+import { DEFAULT_HEALTH_PORT } from '../watch/health.js';
 import type { Command } from './command.js';
+import { COMMON_OPTIONS, parseOptions, usage, UsageError, type OptionSpecs } from './options.js';
 
-export const watch: Command = (io) => {
-  io.stderr.write('sidekick watch: not built yet\n');
-  return Promise.resolve(1);
+const SPECS = {
+  dir: {
+    type: 'string',
+    multiple: true,
+    description: 'directory to watch (repeat, or list several after one --dir)',
+  },
+  process: { type: 'string', description: 'signal mode: name (comm or argv[0]) of the processes to signal' },
+  signal: { type: 'string', description: 'signal mode: the signal to send (default HUP)' },
+  url: { type: 'string', description: 'HTTP mode: URL to POST to, retried with backoff until 2xx' },
+  debounce: { type: 'string', default: '1s', description: 'quiet time after the last change before acting' },
+  jitter: { type: 'string', default: '0s', description: 'wait a random 0..jitter before notifying' },
+  'rescan-interval': {
+    type: 'string',
+    default: '5s',
+    description: 'full rescan period (catches changes file events miss)',
+  },
+  'health-port': {
+    type: 'string',
+    default: String(DEFAULT_HEALTH_PORT),
+    description: "/ready and /healthz port; 0 picks a free port, 'off' disables",
+  },
+  'health-address': { type: 'string', description: 'address the health port binds (default: all)' },
+  'log-level': COMMON_OPTIONS['log-level'],
+  help: COMMON_OPTIONS.help,
+} as const satisfies OptionSpecs;
+
+const USAGE_LINE = 'watch --dir DIR... (--process NAME [--signal HUP] | --url URL) [options]';
+
+export const watch: Command = async (io) => {
+  const { options, positionals } = parseOptions(SPECS, io.argv, io.env);
+  if (options.help) {
+    io.stdout.write(usage(USAGE_LINE, SPECS));
+    return 0;
+  }
+  const level = options['log-level'] ?? 'info';
+  if (!isLogLevel(level)) throw new UsageError(`--log-level: unknown level '${level}'`);
+  const built = buildConfig({
+    dirs: [...options.dir, ...positionals],
+    process: options.process,
+    signal: options.signal,
+    url: options.url,
+    debounce: options.debounce,
+    jitter: options.jitter,
+    rescanInterval: options['rescan-interval'],
+    healthPort: options['health-port'],
+    healthAddress: options['health-address'],
+  });
+  if (!built.ok) throw new UsageError(built.problems.join('\n'));
+
+  const logger = createLogger(level, 1);
+  const agent = new WatchAgent(built.config, {
+    logger,
+    selfPid: process.pid,
+    selfUid: process.getuid?.(),
+  });
+  let onSignal: (signal: NodeJS.Signals) => void = () => undefined;
+  const stopped = new Promise<NodeJS.Signals>((resolve) => {
+    onSignal = resolve;
+  });
+  process.once('SIGTERM', onSignal);
+  process.once('SIGINT', onSignal);
+  try {
+    await agent.start();
+  } catch (error) {
+    logger.fatal({ err: error }, 'cannot start the config watcher');
+    process.off('SIGTERM', onSignal);
+    process.off('SIGINT', onSignal);
+    await agent.stop();
+    return 1;
+  }
+  const signal = await stopped;
+  process.off('SIGTERM', onSignal);
+  process.off('SIGINT', onSignal);
+  logger.info({ signal }, 'shutting down');
+  await agent.stop();
+  return 0;
 };

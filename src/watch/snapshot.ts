@@ -1,0 +1,133 @@
+import { createHash } from 'node:crypto';
+import { createReadStream, type Stats } from 'node:fs';
+import { readdir, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { ChangeSummary } from './notifier.js';
+
+/** The content of one watched directory as the app sees it: relative path → sha256 of the bytes. */
+export interface DirSnapshot {
+  dir: string;
+  /** Why the directory could not be read (missing, not a directory, no permission). */
+  error?: string;
+  files: Map<string, string>;
+}
+
+export interface Snapshot {
+  /** One hash over every directory's names and contents; equal hashes mean nothing to reload. */
+  hash: string;
+  dirs: DirSnapshot[];
+  /** Every directory was readable. */
+  complete: boolean;
+}
+
+/** Deep enough for any ConfigMap `items[].path`, bounded against symlink loops. */
+const MAX_DEPTH = 32;
+
+function errorMessage(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+async function hashFile(path: string): Promise<string> {
+  const hash = createHash('sha256');
+  for await (const chunk of createReadStream(path)) {
+    hash.update(chunk as Buffer);
+  }
+  return hash.digest('hex');
+}
+
+/** `stat` follows links; undefined when the entry vanished or dangles (kubelet mid-swap). */
+async function statOrUndefined(path: string): Promise<Stats | undefined> {
+  try {
+    return await stat(path);
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Walks the user-visible view: names starting with `..` are kubelet's (`..data`, `..2026_…`,
+ * `..data_tmp`) and never user keys, so they are skipped; the visible links lead through `..data`
+ * to the current content. Links are followed; only regular files are read (a FIFO would block).
+ */
+async function walk(
+  root: string,
+  relative: string,
+  depth: number,
+  seen: Set<string>,
+  files: Map<string, string>,
+): Promise<void> {
+  const names = (await readdir(join(root, relative))).filter((n) => !n.startsWith('..')).sort();
+  for (const name of names) {
+    const rel = relative === '' ? name : `${relative}/${name}`;
+    const path = join(root, rel);
+    const info = await statOrUndefined(path);
+    if (info === undefined) continue;
+    if (info.isDirectory()) {
+      const key = `${info.dev}:${info.ino}`;
+      if (depth >= MAX_DEPTH || seen.has(key)) continue;
+      seen.add(key);
+      await walk(root, rel, depth + 1, seen, files).catch(() => undefined);
+      seen.delete(key);
+    } else if (info.isFile()) {
+      const digest = await hashFile(path).catch(() => undefined);
+      if (digest !== undefined) files.set(rel, digest);
+    }
+  }
+}
+
+export async function scanDir(dir: string): Promise<DirSnapshot> {
+  const files = new Map<string, string>();
+  try {
+    const top = await stat(dir);
+    if (!top.isDirectory()) return { dir, error: 'not a directory', files };
+    await walk(dir, '', 0, new Set([`${top.dev}:${top.ino}`]), files);
+    return { dir, files };
+  } catch (error) {
+    return { dir, error: errorMessage(error), files: new Map() };
+  }
+}
+
+export function combinedHash(dirs: readonly DirSnapshot[]): string {
+  const hash = createHash('sha256');
+  for (const d of dirs) {
+    hash.update(`dir\0${d.dir}\0${d.error === undefined ? 'ok' : 'unreadable'}\0`);
+    for (const [path, digest] of [...d.files].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
+      hash.update(`file\0${path}\0${digest}\0`);
+    }
+  }
+  return hash.digest('hex');
+}
+
+export async function scanDirs(dirs: readonly string[]): Promise<Snapshot> {
+  const scanned = await Promise.all(dirs.map(scanDir));
+  return {
+    hash: combinedHash(scanned),
+    dirs: scanned,
+    complete: scanned.every((d) => d.error === undefined),
+  };
+}
+
+function flatten(snapshot: Snapshot): Map<string, string> {
+  const all = new Map<string, string>();
+  for (const d of snapshot.dirs) {
+    for (const [path, digest] of d.files) all.set(join(d.dir, path), digest);
+  }
+  return all;
+}
+
+/** Which files (full paths) were added, removed or modified from `before` to `after`. */
+export function diffSnapshots(before: Snapshot, after: Snapshot): ChangeSummary {
+  const a = flatten(before);
+  const b = flatten(after);
+  const change: ChangeSummary = { added: [], removed: [], modified: [] };
+  for (const [path, digest] of b) {
+    const old = a.get(path);
+    if (old === undefined) change.added.push(path);
+    else if (old !== digest) change.modified.push(path);
+  }
+  for (const path of a.keys()) {
+    if (!b.has(path)) change.removed.push(path);
+  }
+  for (const list of [change.added, change.removed, change.modified]) list.sort();
+  return change;
+}
