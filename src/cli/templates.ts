@@ -1,6 +1,58 @@
+import { resolve } from 'node:path';
+import { builtinTemplateDir, loadTemplateDir } from '../templates/load.js';
+import { formatValue } from '../templates/parameter-value.js';
+import type { ParameterSpec, TemplateSet } from '../templates/types.js';
 import type { Command } from './command.js';
+import { COMMON_OPTIONS, parseOptions, usage, UsageError } from './options.js';
 
-export const templates: Command = (io) => {
-  io.stderr.write('sidekick templates: not built yet\n');
-  return Promise.resolve(1);
+function describeParameter(p: ParameterSpec): string {
+  const type = p.type === 'enum' ? `enum(${(p.values ?? []).join('|')})` : p.type;
+  const extra = p.required
+    ? 'required'
+    : p.default !== undefined
+      ? `default ${JSON.stringify(formatValue(p.default))}`
+      : 'optional';
+  return `    ${p.name.padEnd(20)} ${type.padEnd(12)} ${extra.padEnd(20)} ${p.description}`;
+}
+
+function list(set: TemplateSet): string {
+  return [...set.templates.values()]
+    .map((t) => {
+      const deps = [
+        t.requires.length > 0 ? `requires ${t.requires.join(', ')}` : '',
+        t.after.length > 0 ? `after ${t.after.join(', ')}` : '',
+      ].filter(Boolean);
+      const head = `${t.name}: ${t.description}${deps.length > 0 ? ` (${deps.join('; ')})` : ''}`;
+      return [head, ...t.parameters.map(describeParameter)].join('\n');
+    })
+    .join('\n\n')
+    .concat('\n');
+}
+
+export const templates: Command = async (io) => {
+  const { options, positionals } = parseOptions(COMMON_OPTIONS, io.argv, io.env);
+  const [action, dirArg, ...rest] = positionals;
+  if (options.help || action === undefined) {
+    io.stdout.write(usage('templates list|validate [DIR]', COMMON_OPTIONS));
+    return options.help ? 0 : 2;
+  }
+  if (action !== 'list' && action !== 'validate')
+    throw new UsageError(`unknown action '${action}' (list or validate)`);
+  if (rest.length > 0) throw new UsageError(`unexpected arguments: ${rest.join(' ')}`);
+  const given = dirArg ?? options.templates;
+  const dir = given === undefined ? builtinTemplateDir() : resolve(io.cwd, given);
+  const load = await loadTemplateDir(dir);
+  if (!load.ok) {
+    io.stderr.write(
+      `${dir}: ${load.problems.length} problem(s):\n${load.problems.map((p) => `  ${p}\n`).join('')}`,
+    );
+    return 1;
+  }
+  for (const warning of load.set.warnings) io.stderr.write(`warning: ${warning}\n`);
+  if (action === 'list') io.stdout.write(list(load.set));
+  else
+    io.stdout.write(
+      `${dir}: ${load.set.templates.size} valid template(s): ${[...load.set.templates.keys()].join(', ')}\n`,
+    );
+  return 0;
 };

@@ -1,5 +1,171 @@
-import type { InjectOptions, InjectOutcome } from './types.js';
+import { createHash } from 'node:crypto';
+import { deepEqual, isArray, isObject, type Json, type JsonObject } from '../json.js';
+import type { TemplateSet } from '../templates/types.js';
+import { annotationKeys, readAnnotations } from './annotations.js';
+import { describeObject } from './describe.js';
+import { mergeSidecars, type Sidecar } from './merge.js';
+import { chooseSidecars } from './order.js';
+import { resolveParameters } from './parameters.js';
+import { createPatch } from './patch.js';
+import { describePositions, placeSidecars } from './placement.js';
+import { nameOf, objectAt } from './pod.js';
+import { reconcile } from './reconcile.js';
+import { readStatus, stripInjection } from './strip.js';
+import {
+  DEFAULT_PREFIX,
+  SYSTEM_NAMESPACES,
+  type InjectOptions,
+  type InjectOutcome,
+  type PlannedSidecar,
+} from './types.js';
+import { verifyPod } from './verify.js';
 
-export function injectPod(pod: unknown, options: InjectOptions): InjectOutcome {
-  throw new Error(`injectPod: being written (${typeof pod}, ${options.namespace})`);
+function statusValue(sidecars: readonly Sidecar[]): string {
+  const hash = createHash('sha256')
+    .update(sidecars.map((s) => `${s.template.name}:${s.template.hash}`).join('\n'))
+    .digest('hex')
+    .slice(0, 16);
+  return JSON.stringify({ sidecars: sidecars.map((s) => s.template.name), templates: hash });
+}
+
+/** Warnings for sidecars an earlier injection added that are no longer as sidekick left them. */
+function repairs(
+  input: JsonObject,
+  output: JsonObject,
+  previous: readonly string[],
+  sidecars: readonly string[],
+): string[] {
+  const init = (pod: JsonObject): Json[] =>
+    isObject(pod.spec) && isArray(pod.spec.initContainers) ? pod.spec.initContainers : [];
+  const before = init(input);
+  const after = init(output);
+  const out: string[] = [];
+  for (const name of previous.filter((p) => sidecars.includes(p))) {
+    const had = before.find((c) => nameOf(c) === name);
+    const has = after.find((c) => nameOf(c) === name);
+    if (had === undefined) out.push(`sidecar ${name} had been removed; it is injected again`);
+    else if (isObject(had) && had.restartPolicy !== 'Always') {
+      out.push(`sidecar ${name} had lost restartPolicy: Always (another webhook?); it is restored`);
+    } else if (!deepEqual(had, has ?? null)) out.push(`sidecar ${name} had been modified; it is restored`);
+  }
+  const order = (list: Json[]): string[] =>
+    list.map((c) => nameOf(c) ?? '').filter((n) => previous.includes(n));
+  const was = order(before);
+  const now = order(after).filter((n) => was.includes(n));
+  if (out.length === 0 && !deepEqual(was, now))
+    out.push(`sidecars had been reordered (${was.join(', ')}); the start order is restored`);
+  return out;
+}
+
+function excluded(namespace: string, options: InjectOptions): boolean {
+  return SYSTEM_NAMESPACES.includes(namespace) || namespace === options.injectorNamespace;
+}
+
+interface Plan {
+  sidecars: Sidecar[];
+  planned: Map<string, PlannedSidecar>;
+}
+
+function plan(
+  pod: JsonObject,
+  requested: string[],
+  given: ReturnType<typeof readAnnotations>,
+  templates: TemplateSet,
+  prefix: string,
+  problems: string[],
+): Plan {
+  const chosen = chooseSidecars(requested, templates, annotationKeys(prefix).inject, problems);
+  const planned = new Map<string, PlannedSidecar>();
+  const withValues = chosen.map((c) => {
+    const { values, planned: parameters } = resolveParameters(
+      c.template,
+      given.parameters.get(c.template.name),
+      prefix,
+      problems,
+    );
+    planned.set(c.template.name, { name: c.template.name, reason: c.reason, position: '', parameters });
+    return { ...c, values };
+  });
+  const sidecars = placeSidecars(objectAt(pod, 'spec'), withValues, prefix, problems);
+  return { sidecars, planned };
+}
+
+export function injectPod(input: unknown, options: InjectOptions): InjectOutcome {
+  const prefix = options.prefix ?? DEFAULT_PREFIX;
+  const namespace = options.namespace;
+  if (!isObject(input)) {
+    return {
+      decision: 'refuse',
+      object: `Pod ${namespace}/(unknown)`,
+      message: 'the object is not a Pod: not a JSON object',
+      warnings: [],
+    };
+  }
+  const object = options.describe ?? describeObject('Pod', input, namespace);
+  const refuse = (problems: string[], warnings: string[]): InjectOutcome => ({
+    decision: 'refuse',
+    object,
+    message: `${object}: ${problems.join('; ')}`,
+    warnings,
+  });
+  const keys = annotationKeys(prefix);
+  const annotations = readAnnotations(input, prefix, options.templates);
+  const warnings = [...annotations.warnings];
+  if (annotations.problems.length > 0) return refuse(annotations.problems, warnings);
+  if (annotations.requested.length === 0) {
+    return {
+      decision: 'skip',
+      object,
+      reason: `no sidecars requested (annotation ${keys.inject} is absent or empty)`,
+      warnings,
+    };
+  }
+  if (excluded(namespace, options)) {
+    warnings.push(`namespace ${namespace} is never injected; annotation ${keys.inject} is ignored`);
+    return {
+      decision: 'skip',
+      object,
+      reason: `namespace ${namespace} is excluded from injection`,
+      warnings,
+    };
+  }
+  if (!isObject(input.spec) || !isArray(input.spec.containers)) {
+    return refuse(['the Pod has no spec.containers'], warnings);
+  }
+  const previous = readStatus(annotations.status);
+  if (previous.unreadable) warnings.push(`annotation ${keys.status} ${previous.unreadable}; it is rewritten`);
+  const pod = structuredClone(input);
+  stripInjection(pod, previous.sidecars, keys.status);
+  const problems: string[] = [];
+  const { sidecars, planned } = plan(
+    pod,
+    annotations.requested,
+    annotations,
+    options.templates,
+    prefix,
+    problems,
+  );
+  if (problems.length > 0) return refuse(problems, warnings);
+  const ctx = { prefix, problems, warnings };
+  mergeSidecars(pod, sidecars, ctx);
+  if (problems.length > 0) return refuse(problems, warnings);
+  objectAt(objectAt(pod, 'metadata'), 'annotations')[keys.status] = statusValue(sidecars);
+  reconcile(pod, input);
+  const names = sidecars.map((s) => s.template.name);
+  const invalid = verifyPod(pod, names);
+  if (invalid.length > 0)
+    return refuse([`the injected Pod would be invalid: ${invalid.join('; ')}`], warnings);
+  const patch = createPatch(input, pod);
+  if (patch.length > 0) warnings.push(...repairs(input, pod, previous.sidecars, names));
+  const positions = describePositions(objectAt(pod, 'spec'), new Set(names));
+  const plans = names.map((name) => {
+    const p = planned.get(name);
+    return {
+      name,
+      reason: p?.reason ?? 'requested',
+      position: positions.get(name) ?? '',
+      parameters: p?.parameters ?? {},
+    };
+  });
+  return { decision: 'inject', object, pod, patch, sidecars: names, plan: plans, warnings };
 }

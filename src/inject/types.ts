@@ -13,6 +13,8 @@ export interface InjectOptions {
   prefix?: string;
   /** The injector's own namespace: never injected, like the system namespaces. */
   injectorNamespace?: string;
+  /** How messages name the object, e.g. `Deployment team-a/web`; by default the Pod's own name. */
+  describe?: string;
 }
 
 export interface PlannedParameter {

@@ -1,0 +1,216 @@
+import { isArray, isObject, type Json, type JsonObject } from '../json.js';
+import { BUILTIN_CONTAINERS, podVolumeName } from '../templates/names.js';
+import { isSet } from '../templates/parameter-value.js';
+import type { SidecarTemplate } from '../templates/types.js';
+import type { Chosen } from './order.js';
+import type { Values } from './parameters.js';
+import { CONTAINER_LISTS, nameOf, objectAt, objectsAt } from './pod.js';
+import { render, renderObject } from './render.js';
+import { isConfigVolume, subPathMounts } from './volumes.js';
+
+export interface Sidecar extends Chosen {
+  values: Values;
+  /** Index into the Pod's own init containers after which this sidecar starts (0: before all). */
+  slot: number;
+}
+
+export interface MergeContext {
+  prefix: string;
+  problems: string[];
+  warnings: string[];
+}
+
+function key(ctx: MergeContext, template: SidecarTemplate, param: string): string {
+  return `${ctx.prefix}/${template.name}.${param}`;
+}
+
+function renameMounts(container: JsonObject, template: SidecarTemplate): void {
+  if (!isArray(container.volumeMounts)) return;
+  for (const mount of container.volumeMounts) {
+    if (isObject(mount) && typeof mount.name === 'string')
+      mount.name = podVolumeName(template.name, mount.name);
+  }
+}
+
+/** The Pod volumes a config-watcher-like sidecar mounts and watches. */
+function watchedVolumes(sidecar: Sidecar, volumes: readonly JsonObject[], ctx: MergeContext): string[] {
+  const pvm = sidecar.template.podVolumeMounts;
+  if (!pvm) return [];
+  const named = sidecar.values.get(pvm.parameter);
+  const byName = new Map(volumes.map((v) => [nameOf(v) ?? '', v]));
+  if (Array.isArray(named) && named.length > 0) {
+    const missing = (named as readonly string[]).filter((n) => !byName.has(n));
+    if (missing.length > 0) {
+      ctx.problems.push(
+        `annotation ${key(ctx, sidecar.template, pvm.parameter)}: the Pod has no volume named ${missing.join(', ')}; its volumes: ${[...byName.keys()].join(', ') || 'none'}`,
+      );
+    }
+    return named as string[];
+  }
+  const config = volumes.filter(isConfigVolume).map((v) => nameOf(v) ?? '');
+  if (config.length === 0) {
+    ctx.problems.push(
+      `${sidecar.template.name}: the Pod has no configMap or secret volume to watch; add one or name volumes with ${key(ctx, sidecar.template, pvm.parameter)}`,
+    );
+  }
+  return config;
+}
+
+function addPodVolumeMounts(container: JsonObject, sidecar: Sidecar, watched: readonly string[]): void {
+  const pvm = sidecar.template.podVolumeMounts;
+  if (!pvm || watched.length === 0) return;
+  const mounts = isArray(container.volumeMounts) ? container.volumeMounts : [];
+  const args = isArray(container.args) ? container.args : [];
+  for (const volume of watched) {
+    const mountPath = pvm.mountPath.replace(/\{\{\s*volume\s*\}\}/g, volume);
+    mounts.push({ name: volume, mountPath, readOnly: true });
+    if (pvm.arg !== undefined) args.push(pvm.arg.replace(/\{\{\s*volume\s*\}\}/g, volume));
+  }
+  container.volumeMounts = mounts;
+  if (pvm.arg !== undefined) container.args = args;
+}
+
+export function renderContainer(sidecar: Sidecar, watched: readonly string[]): JsonObject {
+  const body = render(sidecar.template.container, sidecar.values);
+  const container: JsonObject = { name: sidecar.template.name, ...(isObject(body) ? body : {}) };
+  renameMounts(container, sidecar.template);
+  addPodVolumeMounts(container, sidecar, watched);
+  container.restartPolicy = 'Always';
+  return container;
+}
+
+function renderVolumes(sidecar: Sidecar): JsonObject[] {
+  const out: JsonObject[] = [];
+  for (const volume of sidecar.template.volumes) {
+    const rendered = renderObject(volume, sidecar.values);
+    if (!rendered) continue;
+    const { name, ...rest } = rendered;
+    out.push({ name: podVolumeName(sidecar.template.name, String(name)), ...rest });
+  }
+  return out;
+}
+
+function addAppMounts(spec: JsonObject, sidecar: Sidecar, ctx: MergeContext): void {
+  const { template, values } = sidecar;
+  if (template.appMounts.length === 0) return;
+  const apps = objectsAt(spec, 'containers');
+  const wanted = values.get(BUILTIN_CONTAINERS);
+  const names = Array.isArray(wanted) && wanted.length > 0 ? (wanted as readonly string[]) : undefined;
+  const missing = (names ?? []).filter((n) => !apps.some((c) => nameOf(c) === n));
+  if (missing.length > 0) {
+    ctx.problems.push(
+      `annotation ${key(ctx, template, BUILTIN_CONTAINERS)}: the Pod has no container named ${missing.join(', ')}; its containers: ${apps.map((c) => nameOf(c)).join(', ')}`,
+    );
+    return;
+  }
+  for (const app of apps.filter((c) => names === undefined || names.includes(nameOf(c) ?? ''))) {
+    const mounts = isArray(app.volumeMounts) ? app.volumeMounts : [];
+    for (const mount of template.appMounts) {
+      const mountPath = render(mount.mountPath, values);
+      const clash = mounts.find((m) => isObject(m) && m.mountPath === mountPath);
+      if (clash) {
+        ctx.problems.push(
+          `${template.name}: container ${nameOf(app) ?? ''} already mounts volume ${nameOf(clash) ?? ''} at ${String(mountPath)}; choose another path with ${key(ctx, template, 'path')} or name the containers with ${key(ctx, template, BUILTIN_CONTAINERS)}`,
+        );
+        continue;
+      }
+      mounts.push({
+        name: podVolumeName(template.name, mount.volume),
+        mountPath,
+        ...(mount.readOnly ? { readOnly: true } : {}),
+      });
+    }
+    app.volumeMounts = mounts;
+  }
+}
+
+function needsSharedPids(sidecar: Sidecar): boolean {
+  const spn = sidecar.template.shareProcessNamespace;
+  return typeof spn === 'boolean' ? spn : isSet(sidecar.values.get(spn.whenSet));
+}
+
+function shareProcessNamespace(spec: JsonObject, sidecars: readonly Sidecar[], ctx: MergeContext): void {
+  const needing = sidecars.filter(needsSharedPids).map((s) => s.template.name);
+  if (needing.length === 0) return;
+  const who = needing.join(', ');
+  if (spec.hostPID === true) {
+    ctx.problems.push(
+      `${who} needs shareProcessNamespace, which cannot be combined with the Pod's hostPID: true`,
+    );
+    return;
+  }
+  if (spec.shareProcessNamespace === false) {
+    ctx.problems.push(
+      `${who} needs shareProcessNamespace to signal the app, but the Pod sets shareProcessNamespace: false; remove it, or use the url mode`,
+    );
+    return;
+  }
+  spec.shareProcessNamespace = true;
+  ctx.warnings.push(
+    `shareProcessNamespace is set to true for ${who}: every container of the Pod can see the others' processes, arguments and environment`,
+  );
+}
+
+function checkCollisions(
+  spec: JsonObject,
+  sidecars: readonly Sidecar[],
+  volumes: readonly JsonObject[],
+  ctx: MergeContext,
+): void {
+  const containerNames = new Set(
+    CONTAINER_LISTS.flatMap((list) => objectsAt(spec, list).map((c) => nameOf(c))),
+  );
+  for (const s of sidecars) {
+    if (containerNames.has(s.template.name)) {
+      ctx.problems.push(`${s.template.name}: the Pod already has a container named ${s.template.name}`);
+    }
+  }
+  const volumeNames = new Set(objectsAt(spec, 'volumes').map((v) => nameOf(v)));
+  for (const v of volumes) {
+    if (volumeNames.has(nameOf(v)))
+      ctx.problems.push(`the Pod already has a volume named ${nameOf(v) ?? ''}`);
+  }
+}
+
+function warnSubPaths(
+  spec: JsonObject,
+  sidecar: Sidecar,
+  watched: readonly string[],
+  ctx: MergeContext,
+): void {
+  const apps = [...objectsAt(spec, 'containers'), ...objectsAt(spec, 'initContainers')];
+  for (const volume of watched) {
+    for (const container of subPathMounts(apps, volume)) {
+      ctx.warnings.push(
+        `${sidecar.template.name}: container ${container} mounts the watched volume ${volume} with subPath; kubelet never updates subPath mounts, so that container will not see changes`,
+      );
+    }
+  }
+}
+
+/** Adds the sidecars (in order, at their slots), their volumes and mounts to a stripped Pod. */
+export function mergeSidecars(pod: JsonObject, sidecars: readonly Sidecar[], ctx: MergeContext): void {
+  const spec = objectAt(pod, 'spec');
+  const added = sidecars.flatMap(renderVolumes);
+  checkCollisions(spec, sidecars, added, ctx);
+  const volumes: Json[] = [...(isArray(spec.volumes) ? spec.volumes : []), ...added];
+  const containers = sidecars.map((s) => {
+    const watched = watchedVolumes(s, volumes.filter(isObject), ctx);
+    warnSubPaths(spec, s, watched, ctx);
+    return renderContainer(s, watched);
+  });
+  for (const s of sidecars) addAppMounts(spec, s, ctx);
+  shareProcessNamespace(spec, sidecars, ctx);
+  if (added.length > 0) spec.volumes = volumes;
+  const own = isArray(spec.initContainers) ? spec.initContainers : [];
+  const init: Json[] = [];
+  for (let slot = 0; slot <= own.length; slot++) {
+    sidecars.forEach((s, i) => {
+      const container = containers[i];
+      if (s.slot === slot && container) init.push(container);
+    });
+    const mine = own[slot];
+    if (mine !== undefined) init.push(mine);
+  }
+  spec.initContainers = init;
+}

@@ -1,0 +1,66 @@
+import type { SidecarTemplate, TemplateSet } from '../templates/types.js';
+import { hint } from './did-you-mean.js';
+
+export interface Chosen {
+  template: SidecarTemplate;
+  reason: string;
+  /** Sidecars that must start before this one (its requires, and its after when injected). */
+  dependsOn: string[];
+}
+
+/** The requested sidecars and, transitively, what they require, with why each is there. */
+function closure(requested: readonly string[], templates: TemplateSet): Map<string, string> {
+  const reasons = new Map<string, string>();
+  const pending = requested.map((name) => ({ name, reason: 'requested' }));
+  for (let item = pending.shift(); item !== undefined; item = pending.shift()) {
+    if (reasons.has(item.name)) continue;
+    reasons.set(item.name, item.reason);
+    const requires = templates.templates.get(item.name)?.requires ?? [];
+    pending.push(...requires.map((dep) => ({ name: dep, reason: `required by ${item.name}` })));
+  }
+  return reasons;
+}
+
+/**
+ * The sidecars to inject in start order: each one's dependencies just before it, and otherwise
+ * the order of the inject annotation.
+ */
+export function chooseSidecars(
+  requested: readonly string[],
+  templates: TemplateSet,
+  injectKey: string,
+  problems: string[],
+): Chosen[] {
+  const unknown = requested.filter((name) => !templates.templates.has(name));
+  if (unknown.length > 0) {
+    const known = [...templates.templates.keys()].join(', ');
+    for (const name of unknown) {
+      problems.push(
+        `annotation ${injectKey}: unknown sidecar '${name}'${hint(name, templates.templates.keys())}; known sidecars: ${known}`,
+      );
+    }
+    return [];
+  }
+  const reasons = closure(requested, templates);
+  const ordered: Chosen[] = [];
+  const state = new Map<string, 'visiting' | 'done'>();
+  const visit = (name: string, trail: readonly string[]): boolean => {
+    if (state.get(name) === 'done') return true;
+    if (state.get(name) === 'visiting') {
+      problems.push(
+        `annotation ${injectKey}: the sidecars ${[...trail.slice(trail.indexOf(name)), name].join(' -> ')} depend on each other in a cycle`,
+      );
+      return false;
+    }
+    const template = templates.templates.get(name);
+    if (!template) return true;
+    state.set(name, 'visiting');
+    const dependsOn = [...template.requires, ...template.after.filter((a) => reasons.has(a))];
+    if (!dependsOn.every((dep) => visit(dep, [...trail, name]))) return false;
+    state.set(name, 'done');
+    ordered.push({ template, reason: reasons.get(name) ?? 'requested', dependsOn });
+    return true;
+  };
+  for (const name of requested) if (!visit(name, [])) return [];
+  return ordered;
+}

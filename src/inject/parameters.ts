@@ -1,0 +1,49 @@
+import { formatValue, isSet, parseValue } from '../templates/parameter-value.js';
+import type { ParameterValue, SidecarTemplate } from '../templates/types.js';
+import type { PlannedParameter } from './types.js';
+
+export type Values = ReadonlyMap<string, ParameterValue>;
+
+/**
+ * The typed parameter values of one sidecar: annotation values checked against their specs,
+ * defaults for the rest. Every problem names the annotation.
+ */
+export function resolveParameters(
+  template: SidecarTemplate,
+  given: ReadonlyMap<string, string> | undefined,
+  prefix: string,
+  problems: string[],
+): { values: Values; planned: Record<string, PlannedParameter> } {
+  const values = new Map<string, ParameterValue>();
+  const planned: Record<string, PlannedParameter> = {};
+  for (const spec of template.parameters) {
+    const key = `${prefix}/${template.name}.${spec.name}`;
+    const raw = given?.get(spec.name);
+    if (raw !== undefined && raw.trim() !== '') {
+      const parsed = parseValue(spec, raw);
+      if ('error' in parsed) {
+        problems.push(`annotation ${key}: value ${JSON.stringify(raw)} ${parsed.error}`);
+        continue;
+      }
+      values.set(spec.name, parsed.value);
+      planned[spec.name] = { value: parsed.value, source: 'annotation' };
+    } else if (spec.default !== undefined) {
+      values.set(spec.name, spec.default);
+      planned[spec.name] = { value: spec.default, source: 'default' };
+    } else if (spec.required) {
+      problems.push(`annotation ${key} is required (${spec.description})`);
+    }
+  }
+  for (const group of template.exactlyOneOf) {
+    const set = group.filter((name) => isSet(values.get(name)));
+    if (set.length !== 1) {
+      const keys = group.map((name) => `${prefix}/${template.name}.${name}`).join(', ');
+      const got =
+        set.length === 0
+          ? 'none is set'
+          : `${set.map((n) => `${n}=${formatValue(values.get(n) ?? '')}`).join(' and ')} are set`;
+      problems.push(`exactly one of the annotations ${keys} must be set: ${got}`);
+    }
+  }
+  return { values, planned };
+}

@@ -1,0 +1,100 @@
+import { isArray, isObject, type Json } from '../json.js';
+import { checkValue } from './parameter-value.js';
+import type { Problems } from './schema.js';
+import type { ParameterSpec, ParameterType, ParameterValue } from './types.js';
+
+const TYPES: readonly ParameterType[] = ['string', 'integer', 'boolean', 'duration', 'enum', 'list'];
+const FIELDS = new Set([
+  'type',
+  'description',
+  'required',
+  'default',
+  'pattern',
+  'format',
+  'minimum',
+  'maximum',
+  'values',
+]);
+
+function isParameterType(value: Json | undefined): value is ParameterType {
+  return typeof value === 'string' && (TYPES as readonly string[]).includes(value);
+}
+
+function typedDefault(value: Json | undefined): ParameterValue | undefined {
+  if (value === undefined || value === null) return undefined;
+  if (typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean') return value;
+  if (isArray(value) && value.every((v) => typeof v === 'string')) return value as string[];
+  return undefined;
+}
+
+function checkShape(name: string, def: Record<string, Json>, field: string, problems: Problems): boolean {
+  let ok = true;
+  const fail = (f: string, problem: string): void => {
+    problems.add(`${field}.${f}`, problem);
+    ok = false;
+  };
+  if (typeof def.pattern === 'string') {
+    try {
+      new RegExp(def.pattern, 'u');
+    } catch {
+      fail('pattern', 'is not a valid regular expression');
+    }
+  } else if (def.pattern !== undefined) fail('pattern', 'must be a string');
+  for (const bound of ['minimum', 'maximum'] as const) {
+    if (def[bound] !== undefined && !Number.isInteger(def[bound])) fail(bound, 'must be an integer');
+  }
+  if (def.type === 'enum') {
+    const values = def.values;
+    if (!isArray(values) || values.length === 0 || !values.every((v) => typeof v === 'string')) {
+      fail('values', 'an enum needs a list of string values');
+    }
+  } else if (def.values !== undefined) fail('values', 'only an enum has values');
+  if (def.required === true && def.default !== undefined)
+    fail('default', `a required parameter has no default`);
+  for (const text of ['description', 'format'] as const) {
+    if (def[text] !== undefined && typeof def[text] !== 'string') fail(text, 'must be a string');
+  }
+  if (def.required !== undefined && typeof def.required !== 'boolean')
+    fail('required', 'must be true or false');
+  if (typeof def.description !== 'string' || def.description === '')
+    fail('description', `describe '${name}'`);
+  return ok;
+}
+
+export function parseParameterSpec(
+  name: string,
+  definition: Json,
+  field: string,
+  problems: Problems,
+): ParameterSpec | undefined {
+  if (!isObject(definition)) {
+    problems.add(field, 'must be a map with at least a type');
+    return undefined;
+  }
+  for (const key of Object.keys(definition)) {
+    if (!FIELDS.has(key)) problems.add(`${field}.${key}`, 'unknown field');
+  }
+  if (!isParameterType(definition.type)) {
+    problems.add(`${field}.type`, `must be one of ${TYPES.join(', ')}`);
+    return undefined;
+  }
+  if (!checkShape(name, definition, field, problems)) return undefined;
+  const spec: ParameterSpec = {
+    name,
+    type: definition.type,
+    description: typeof definition.description === 'string' ? definition.description : '',
+    required: definition.required === true,
+  };
+  if (typeof definition.pattern === 'string') spec.pattern = definition.pattern;
+  if (typeof definition.format === 'string') spec.format = definition.format;
+  if (typeof definition.minimum === 'number') spec.minimum = definition.minimum;
+  if (typeof definition.maximum === 'number') spec.maximum = definition.maximum;
+  if (isArray(definition.values)) spec.values = definition.values.map(String);
+  if (definition.default !== undefined) {
+    const value = typedDefault(definition.default);
+    const error = value === undefined ? 'must be a scalar or a list of strings' : checkValue(spec, value);
+    if (error !== undefined) problems.add(`${field}.default`, error);
+    else if (value !== undefined) spec.default = value;
+  }
+  return spec;
+}

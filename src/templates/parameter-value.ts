@@ -1,0 +1,96 @@
+import type { ParameterSpec, ParameterValue } from './types.js';
+
+/** Go-style durations, as the programs that take them expect: `500ms`, `1s`, `1m30s`, `0`. */
+export const DURATION = /^(0|([0-9]+(\.[0-9]+)?(ms|s|m|h))+)$/;
+const INTEGER = /^-?[0-9]{1,15}$/;
+
+function describe(spec: ParameterSpec): string {
+  switch (spec.type) {
+    case 'integer': {
+      const { minimum: lo, maximum: hi } = spec;
+      if (lo !== undefined && hi !== undefined) return `an integer from ${lo} to ${hi}`;
+      if (lo !== undefined) return `an integer of at least ${lo}`;
+      if (hi !== undefined) return `an integer of at most ${hi}`;
+      return 'an integer';
+    }
+    case 'boolean':
+      return 'true or false';
+    case 'duration':
+      return 'a duration such as 500ms, 1s or 2m';
+    case 'enum':
+      return `one of ${(spec.values ?? []).join(', ')}`;
+    case 'list':
+      return `a comma-separated list${spec.format ? ` of ${spec.format}` : ''}`;
+    case 'string':
+      return spec.format ?? (spec.pattern ? `a value matching ${spec.pattern}` : 'a string');
+  }
+}
+
+function matches(pattern: string | undefined, text: string): boolean {
+  return pattern === undefined || new RegExp(`^(?:${pattern})$`, 'u').test(text);
+}
+
+/** Why a typed value does not fit its spec, or undefined when it does. */
+export function checkValue(spec: ParameterSpec, value: ParameterValue): string | undefined {
+  const want = `want ${describe(spec)}`;
+  switch (spec.type) {
+    case 'integer':
+      if (typeof value !== 'number' || !Number.isInteger(value)) return `is not an integer (${want})`;
+      if (spec.minimum !== undefined && value < spec.minimum) return `is too small (${want})`;
+      if (spec.maximum !== undefined && value > spec.maximum) return `is too large (${want})`;
+      return undefined;
+    case 'boolean':
+      return typeof value === 'boolean' ? undefined : `is not a boolean (${want})`;
+    case 'duration':
+      return typeof value === 'string' && DURATION.test(value) ? undefined : `is not a duration (${want})`;
+    case 'enum':
+      return typeof value === 'string' && spec.values?.includes(value)
+        ? undefined
+        : `is not allowed (${want})`;
+    case 'list':
+      if (!Array.isArray(value)) return `is not a list (${want})`;
+      for (const item of value as readonly string[]) {
+        if (!matches(spec.pattern, item)) return `has an item '${item}' that does not fit (${want})`;
+      }
+      return undefined;
+    case 'string':
+      if (typeof value !== 'string') return `is not a string (${want})`;
+      return matches(spec.pattern, value) ? undefined : `does not fit (${want})`;
+  }
+}
+
+/**
+ * Reads an annotation value as the parameter's type. Annotation values are always strings:
+ * `"5432"` is an integer parameter's 5432, `"true"` a boolean's true.
+ */
+export function parseValue(spec: ParameterSpec, text: string): { value: ParameterValue } | { error: string } {
+  const raw = text.trim();
+  let value: ParameterValue = raw;
+  if (spec.type === 'integer') {
+    if (!INTEGER.test(raw)) return { error: `is not an integer (want ${describe(spec)})` };
+    value = Number(raw);
+  } else if (spec.type === 'boolean') {
+    const lower = raw.toLowerCase();
+    if (lower !== 'true' && lower !== 'false') return { error: `is not a boolean (want true or false)` };
+    value = lower === 'true';
+  } else if (spec.type === 'enum') {
+    value = spec.values?.find((v) => v.toLowerCase() === raw.toLowerCase()) ?? raw;
+  } else if (spec.type === 'list') {
+    value = raw
+      .split(',')
+      .map((item) => item.trim())
+      .filter((item) => item !== '');
+  }
+  const error = checkValue(spec, value);
+  return error === undefined ? { value } : { error };
+}
+
+/** Set means given or defaulted, non-empty, and not false. */
+export function isSet(value: ParameterValue | undefined): boolean {
+  if (value === undefined || value === false || value === '') return false;
+  return !(Array.isArray(value) && value.length === 0);
+}
+
+export function formatValue(value: ParameterValue): string {
+  return Array.isArray(value) ? value.join(',') : String(value);
+}

@@ -1,0 +1,322 @@
+import { createHash } from 'node:crypto';
+import { isArray, isObject, type Json, type JsonObject } from '../json.js';
+import { parseCondition } from './condition.js';
+import { BUILTIN_AFTER, BUILTIN_CONTAINERS, DNS_LABEL, PARAMETER_NAME, PLACEHOLDER } from './names.js';
+import { parseParameterSpec } from './parameter-spec.js';
+import type { AppMount, ParameterSpec, PodVolumeMounts, SidecarTemplate } from './types.js';
+
+const SPEC_FIELDS = new Set([
+  'description',
+  'requires',
+  'after',
+  'exactlyOneOf',
+  'shareProcessNamespace',
+  'parameters',
+  'container',
+  'volumes',
+  'appMounts',
+  'podVolumeMounts',
+]);
+
+/** core/v1 Container fields a template may set (`name` and `restartPolicy` are sidekick's). */
+const CONTAINER_FIELDS = new Set([
+  'image',
+  'command',
+  'args',
+  'workingDir',
+  'ports',
+  'envFrom',
+  'env',
+  'resources',
+  'resizePolicy',
+  'volumeMounts',
+  'volumeDevices',
+  'livenessProbe',
+  'readinessProbe',
+  'startupProbe',
+  'lifecycle',
+  'terminationMessagePath',
+  'terminationMessagePolicy',
+  'imagePullPolicy',
+  'securityContext',
+  'stdin',
+  'stdinOnce',
+  'tty',
+]);
+
+export class Problems {
+  readonly list: string[] = [];
+  constructor(readonly source: string) {}
+  add(field: string, problem: string): void {
+    this.list.push(`${this.source}: ${field}: ${problem}`);
+  }
+}
+
+function stringList(value: Json | undefined, field: string, problems: Problems): string[] {
+  if (value === undefined) return [];
+  if (!isArray(value) || !value.every((v) => typeof v === 'string')) {
+    problems.add(field, 'must be a list of template names');
+    return [];
+  }
+  return value as string[];
+}
+
+function checkFields(object: JsonObject, allowed: Set<string>, field: string, problems: Problems): void {
+  for (const key of Object.keys(object)) {
+    if (!allowed.has(key)) problems.add(`${field}.${key}`, 'unknown field');
+  }
+}
+
+/** Every `{{ name }}` and `$when` in a tree, with where it stands. */
+function references(tree: Json, path: string, out: { name: string; path: string }[]): void {
+  if (typeof tree === 'string') {
+    for (const match of tree.matchAll(PLACEHOLDER)) out.push({ name: match[1] ?? '', path });
+  } else if (isArray(tree)) {
+    tree.forEach((item, i) => {
+      references(item, `${path}[${i}]`, out);
+    });
+  } else if (isObject(tree)) {
+    for (const [key, value] of Object.entries(tree)) {
+      if (key === '$when') {
+        const condition = typeof value === 'string' ? parseCondition(value) : undefined;
+        out.push({ name: condition ? condition.param : '', path: `${path}.$when` });
+      } else references(value, `${path}.${key}`, out);
+    }
+  }
+}
+
+function parseParameters(value: Json | undefined, problems: Problems): ParameterSpec[] {
+  if (value === undefined) return [];
+  if (!isObject(value)) {
+    problems.add('spec.parameters', 'must be a map of parameter name to its definition');
+    return [];
+  }
+  const specs: ParameterSpec[] = [];
+  for (const [name, definition] of Object.entries(value)) {
+    const field = `spec.parameters.${name}`;
+    if (!PARAMETER_NAME.test(name)) problems.add(field, 'parameter names are lowercase words joined by -');
+    if (name === BUILTIN_AFTER || name === BUILTIN_CONTAINERS) {
+      problems.add(field, `'${name}' is a built-in parameter of every template`);
+      continue;
+    }
+    const spec = parseParameterSpec(name, definition, field, problems);
+    if (spec) specs.push(spec);
+  }
+  return specs;
+}
+
+function parseAppMounts(value: Json | undefined, volumes: Set<string>, problems: Problems): AppMount[] {
+  if (value === undefined) return [];
+  if (!isArray(value)) {
+    problems.add('spec.appMounts', 'must be a list');
+    return [];
+  }
+  const mounts: AppMount[] = [];
+  value.forEach((item, i) => {
+    const field = `spec.appMounts[${i}]`;
+    if (!isObject(item)) return problems.add(field, 'must be a map');
+    checkFields(item, new Set(['volume', 'mountPath', 'readOnly']), field, problems);
+    const { volume, mountPath, readOnly } = item;
+    if (typeof volume !== 'string' || !volumes.has(volume)) {
+      return problems.add(`${field}.volume`, 'must name one of the template volumes');
+    }
+    if (typeof mountPath !== 'string' || mountPath === '') {
+      return problems.add(`${field}.mountPath`, 'must be a path');
+    }
+    if (readOnly !== undefined && typeof readOnly !== 'boolean') {
+      return problems.add(`${field}.readOnly`, 'must be true or false');
+    }
+    mounts.push({ volume, mountPath, readOnly: readOnly ?? false });
+  });
+  return mounts;
+}
+
+function parsePodVolumeMounts(value: Json | undefined, problems: Problems): PodVolumeMounts | undefined {
+  if (value === undefined) return undefined;
+  const field = 'spec.podVolumeMounts';
+  if (!isObject(value)) {
+    problems.add(field, 'must be a map');
+    return undefined;
+  }
+  checkFields(value, new Set(['parameter', 'select', 'mountPath', 'arg']), field, problems);
+  const { parameter, select, mountPath, arg } = value;
+  if (typeof parameter !== 'string') problems.add(`${field}.parameter`, 'must name a list parameter');
+  if (select !== 'config') problems.add(`${field}.select`, "must be 'config'");
+  if (typeof mountPath !== 'string' || !/\{\{\s*volume\s*\}\}/.test(mountPath)) {
+    problems.add(`${field}.mountPath`, 'must be a path containing {{ volume }}');
+  }
+  if (arg !== undefined && typeof arg !== 'string') problems.add(`${field}.arg`, 'must be a string');
+  if (typeof parameter !== 'string' || select !== 'config' || typeof mountPath !== 'string') return undefined;
+  return { parameter, select, mountPath, ...(typeof arg === 'string' ? { arg } : {}) };
+}
+
+function parseVolumes(value: Json | undefined, problems: Problems): JsonObject[] {
+  if (value === undefined) return [];
+  if (!isArray(value)) {
+    problems.add('spec.volumes', 'must be a list');
+    return [];
+  }
+  const volumes: JsonObject[] = [];
+  const seen = new Set<string>();
+  value.forEach((item, i) => {
+    const field = `spec.volumes[${i}]`;
+    if (!isObject(item) || typeof item.name !== 'string' || !DNS_LABEL.test(item.name)) {
+      return problems.add(field, 'must be a volume with a DNS-label name');
+    }
+    if (seen.has(item.name)) problems.add(`${field}.name`, `duplicate volume '${item.name}'`);
+    if (item.hostPath !== undefined) problems.add(`${field}.hostPath`, 'hostPath volumes are not allowed');
+    seen.add(item.name);
+    volumes.push(item);
+  });
+  return volumes;
+}
+
+function parseContainer(value: Json | undefined, volumes: Set<string>, problems: Problems): JsonObject {
+  if (!isObject(value)) {
+    problems.add('spec.container', 'is required: a core/v1 Container without name');
+    return {};
+  }
+  for (const key of Object.keys(value)) {
+    if (key === 'name' || key === 'restartPolicy') {
+      problems.add(`spec.container.${key}`, 'is set by sidekick; remove it');
+    } else if (!CONTAINER_FIELDS.has(key)) problems.add(`spec.container.${key}`, 'unknown Container field');
+  }
+  if (typeof value.image !== 'string' || value.image === '') {
+    problems.add('spec.container.image', 'is required');
+  } else if (value.image.includes('{{')) {
+    problems.add('spec.container.image', 'parameters can never pick an image');
+  }
+  const mounts = value.volumeMounts;
+  if (mounts !== undefined) {
+    if (!isArray(mounts)) problems.add('spec.container.volumeMounts', 'must be a list');
+    else {
+      mounts.forEach((mount, i) => {
+        if (!isObject(mount) || typeof mount.name !== 'string' || !volumes.has(mount.name)) {
+          problems.add(`spec.container.volumeMounts[${i}].name`, 'must name one of the template volumes');
+        }
+      });
+    }
+  }
+  return value;
+}
+
+function parseShareProcessNamespace(
+  value: Json | undefined,
+  problems: Problems,
+): boolean | { whenSet: string } {
+  if (value === undefined) return false;
+  if (typeof value === 'boolean') return value;
+  if (isObject(value) && typeof value.whenSet === 'string' && Object.keys(value).length === 1) {
+    return { whenSet: value.whenSet };
+  }
+  problems.add('spec.shareProcessNamespace', 'must be true, false or { whenSet: <parameter> }');
+  return false;
+}
+
+function parseGroups(value: Json | undefined, problems: Problems): string[][] {
+  if (value === undefined) return [];
+  if (
+    isArray(value) &&
+    value.every((g) => isArray(g) && g.length > 1 && g.every((p) => typeof p === 'string'))
+  ) {
+    return value as string[][];
+  }
+  problems.add('spec.exactlyOneOf', 'must be a list of lists of two or more parameter names');
+  return [];
+}
+
+function checkReferences(template: SidecarTemplate, problems: Problems): void {
+  const declared = new Set(template.parameters.map((p) => p.name));
+  const refs: { name: string; path: string }[] = [];
+  references(template.container, 'spec.container', refs);
+  template.volumes.forEach((v, i) => {
+    references(v, `spec.volumes[${i}]`, refs);
+  });
+  template.appMounts.forEach((m, i) => {
+    references(m.mountPath, `spec.appMounts[${i}].mountPath`, refs);
+  });
+  for (const ref of refs) {
+    if (!declared.has(ref.name)) problems.add(ref.path, `refers to undeclared parameter '${ref.name}'`);
+  }
+  const groups = template.exactlyOneOf.flat();
+  const spn = template.shareProcessNamespace;
+  const named = [...groups, ...(typeof spn === 'object' ? [spn.whenSet] : [])];
+  for (const name of named) {
+    if (!declared.has(name)) problems.add('spec', `refers to undeclared parameter '${name}'`);
+  }
+  const pvm = template.podVolumeMounts;
+  if (pvm && template.parameters.find((p) => p.name === pvm.parameter)?.type !== 'list') {
+    problems.add('spec.podVolumeMounts.parameter', `must name a declared list parameter`);
+  }
+}
+
+/** The builtin parameters every template gets. */
+function builtins(hasAppMounts: boolean): ParameterSpec[] {
+  const after: ParameterSpec = {
+    name: BUILTIN_AFTER,
+    type: 'string',
+    required: false,
+    pattern: DNS_LABEL.source.slice(1, -1),
+    format: 'the name of one of the Pod init containers',
+    description: 'start this sidecar after the named init container of the Pod instead of before all of them',
+  };
+  const containers: ParameterSpec = {
+    name: BUILTIN_CONTAINERS,
+    type: 'list',
+    required: false,
+    default: [],
+    pattern: DNS_LABEL.source.slice(1, -1),
+    format: 'container names',
+    description: 'the app containers that get the mounts (default: all)',
+  };
+  return hasAppMounts ? [after, containers] : [after];
+}
+
+export function parseTemplate(
+  document: Json,
+  source: string,
+): { template?: SidecarTemplate; problems: string[] } {
+  const problems = new Problems(source);
+  if (!isObject(document)) return { problems: [`${source}: not a YAML map`] };
+  checkFields(document, new Set(['apiVersion', 'kind', 'metadata', 'spec']), '', problems);
+  if (document.apiVersion !== 'sidekick.dev/v1alpha1')
+    problems.add('apiVersion', "must be 'sidekick.dev/v1alpha1'");
+  if (document.kind !== 'SidecarTemplate') problems.add('kind', "must be 'SidecarTemplate'");
+  const name = isObject(document.metadata) ? document.metadata.name : undefined;
+  if (typeof name !== 'string' || !DNS_LABEL.test(name) || name.length > 63) {
+    problems.add(
+      'metadata.name',
+      'must be a DNS label (lowercase letters, digits, -) of at most 63 characters',
+    );
+  }
+  const spec = document.spec;
+  if (!isObject(spec)) {
+    problems.add('spec', 'is required');
+    return { problems: problems.list };
+  }
+  checkFields(spec, SPEC_FIELDS, 'spec', problems);
+  if (spec.description !== undefined && typeof spec.description !== 'string') {
+    problems.add('spec.description', 'must be a string');
+  }
+  const volumes = parseVolumes(spec.volumes, problems);
+  const volumeNames = new Set(volumes.map((v) => String(v.name)));
+  const appMounts = parseAppMounts(spec.appMounts, volumeNames, problems);
+  const template: SidecarTemplate = {
+    name: typeof name === 'string' ? name : '',
+    description: typeof spec.description === 'string' ? spec.description : '',
+    source,
+    parameters: [...parseParameters(spec.parameters, problems), ...builtins(appMounts.length > 0)],
+    requires: stringList(spec.requires, 'spec.requires', problems),
+    after: stringList(spec.after, 'spec.after', problems),
+    exactlyOneOf: parseGroups(spec.exactlyOneOf, problems),
+    shareProcessNamespace: parseShareProcessNamespace(spec.shareProcessNamespace, problems),
+    container: parseContainer(spec.container, volumeNames, problems),
+    volumes,
+    appMounts,
+    hash: createHash('sha256').update(JSON.stringify(document)).digest('hex').slice(0, 16),
+  };
+  const pvm = parsePodVolumeMounts(spec.podVolumeMounts, problems);
+  if (pvm) template.podVolumeMounts = pvm;
+  checkReferences(template, problems);
+  return problems.list.length > 0 ? { problems: problems.list } : { template, problems: [] };
+}
