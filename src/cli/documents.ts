@@ -18,28 +18,27 @@ export interface DocumentsResult {
 
 type Options = Omit<InjectOptions, 'describe' | 'namespace'> & { namespace: string };
 
-function describeWorkload(kind: string, object: JsonObject, namespace: string): string {
-  const meta = isObject(object.metadata) ? object.metadata : {};
-  const name =
-    typeof meta.name === 'string'
-      ? meta.name
-      : typeof meta.generateName === 'string'
-        ? `${meta.generateName}*`
-        : '(unnamed)';
-  return `${kind} ${namespace}/${name}`;
+function describeWorkload(kind: string, meta: JsonObject, namespace: string): string {
+  const { name, generateName } = meta;
+  if (typeof name === 'string' && name !== '') return `${kind} ${namespace}/${name}`;
+  if (typeof generateName === 'string' && generateName !== '') return `${kind} ${namespace}/${generateName}*`;
+  return `${kind} ${namespace}/(unnamed)`;
+}
+
+function isList(object: JsonObject, kind: string): boolean {
+  return kind === 'List' || (kind.endsWith('List') && isArray(object.items));
 }
 
 function injectObject(object: Json, options: Options, reports: ObjectReport[]): Json {
   if (!isObject(object)) return object;
   const kind = typeof object.kind === 'string' ? object.kind : '';
-  if (kind === 'List' || (kind.endsWith('List') && isArray(object.items))) {
+  if (isList(object, kind)) {
     const items = isArray(object.items) ? object.items : [];
     return { ...object, items: items.map((item) => injectObject(item, options, reports)) };
   }
   const meta = isObject(object.metadata) ? object.metadata : {};
-  const namespace =
-    typeof meta.namespace === 'string' && meta.namespace !== '' ? meta.namespace : options.namespace;
-  const describe = describeWorkload(kind || '(no kind)', object, namespace);
+  const namespace = typeof meta.namespace === 'string' && meta.namespace ? meta.namespace : options.namespace;
+  const describe = describeWorkload(kind || '(no kind)', meta, namespace);
   const path = podTemplatePath(kind);
   const template = path ? getPath(object, path) : undefined;
   if (!path || !template) {
@@ -71,7 +70,7 @@ export function injectDocuments(text: string, options: Options): DocumentsResult
       continue;
     }
     const content = doc.toJS({ maxAliasCount: 100 }) as Json;
-    if (content === null || content === undefined) continue;
+    if (content === null) continue;
     outputs.push(
       stringify(injectObject(content, options, reports), { lineWidth: 0, aliasDuplicateObjects: false }),
     );

@@ -85,7 +85,7 @@ function renderVolumes(sidecar: Sidecar): JsonObject[] {
     const rendered = renderObject(volume, sidecar.values);
     if (!rendered) continue;
     const { name, ...rest } = rendered;
-    out.push({ name: podVolumeName(sidecar.template.name, String(name)), ...rest });
+    out.push({ name: podVolumeName(sidecar.template.name, typeof name === 'string' ? name : ''), ...rest });
   }
   return out;
 }
@@ -106,11 +106,12 @@ function addAppMounts(spec: JsonObject, sidecar: Sidecar, ctx: MergeContext): vo
   for (const app of apps.filter((c) => names === undefined || names.includes(nameOf(c) ?? ''))) {
     const mounts = isArray(app.volumeMounts) ? app.volumeMounts : [];
     for (const mount of template.appMounts) {
-      const mountPath = render(mount.mountPath, values);
+      const rendered = render(mount.mountPath, values);
+      const mountPath = typeof rendered === 'string' ? rendered : JSON.stringify(rendered);
       const clash = mounts.find((m) => isObject(m) && m.mountPath === mountPath);
       if (clash) {
         ctx.problems.push(
-          `${template.name}: container ${nameOf(app) ?? ''} already mounts volume ${nameOf(clash) ?? ''} at ${String(mountPath)}; choose another path with ${key(ctx, template, 'path')} or name the containers with ${key(ctx, template, BUILTIN_CONTAINERS)}`,
+          `${template.name}: container ${nameOf(app) ?? ''} already mounts volume ${nameOf(clash) ?? ''} at ${mountPath}; choose another path with ${key(ctx, template, 'path')} or name the containers with ${key(ctx, template, BUILTIN_CONTAINERS)}`,
         );
         continue;
       }

@@ -49,31 +49,36 @@ function renderConditional(object: JsonObject, values: Values): Json | undefined
   return render(rest, values);
 }
 
-export function render(tree: Json, values: Values): Json {
-  if (typeof tree === 'string') return renderString(tree, values);
-  if (isArray(tree)) {
-    const out: Json[] = [];
-    for (const item of tree) {
-      const rendered =
-        isObject(item) && '$when' in item ? renderConditional(item, values) : render(item, values);
-      if (rendered !== undefined) out.push(rendered);
-    }
-    return out;
-  }
-  if (!isObject(tree)) return tree;
+function renderItem(item: Json, values: Values): Json | undefined {
+  return isObject(item) && '$when' in item ? renderConditional(item, values) : render(item, values);
+}
+
+function renderMap(tree: JsonObject, values: Values): Json {
   const keys = Object.keys(tree);
   if (keys.length === 1 && keys[0] === '$json') return JSON.stringify(render(tree.$json ?? null, values));
   const out: JsonObject = {};
   for (const key of keys) {
-    const value = tree[key] ?? null;
     if (key === '$when') continue;
-    const rendered =
-      isObject(value) && '$when' in value ? renderConditional(value, values) : render(value, values);
+    const value = tree[key] ?? null;
+    const rendered = renderItem(value, values);
     // A list whose every item was conditional and left out is left out too, not written empty.
     const emptied = isArray(value) && value.length > 0 && isArray(rendered) && rendered.length === 0;
     if (rendered !== undefined && !emptied) setOwn(out, key, rendered);
   }
   return out;
+}
+
+export function render(tree: Json, values: Values): Json {
+  if (typeof tree === 'string') return renderString(tree, values);
+  if (isArray(tree)) {
+    const out: Json[] = [];
+    for (const item of tree) {
+      const rendered = renderItem(item, values);
+      if (rendered !== undefined) out.push(rendered);
+    }
+    return out;
+  }
+  return isObject(tree) ? renderMap(tree, values) : tree;
 }
 
 export function renderObject(tree: JsonObject, values: Values): JsonObject | undefined {

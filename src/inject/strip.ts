@@ -14,7 +14,7 @@ export function readStatus(raw: string | undefined): Previous {
   try {
     const parsed: unknown = JSON.parse(raw);
     if (isObject(parsed) && isArray(parsed.sidecars) && parsed.sidecars.every((s) => typeof s === 'string')) {
-      return { sidecars: parsed.sidecars as string[] };
+      return { sidecars: parsed.sidecars.map(String) };
     }
   } catch {
     // falls through: an unreadable status is reported, not fatal
@@ -28,7 +28,7 @@ export function readStatus(raw: string | undefined): Previous {
  */
 export function stripInjection(pod: JsonObject, previous: readonly string[], statusKey: string): void {
   const annotations = objectAt(objectAt(pod, 'metadata'), 'annotations');
-  delete annotations[statusKey];
+  Reflect.deleteProperty(annotations, statusKey);
   if (previous.length === 0) return;
   const spec = objectAt(pod, 'spec');
   const prefixes = previous.map((name) => podVolumeName(name, ''));

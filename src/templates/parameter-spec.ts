@@ -23,34 +23,47 @@ function isParameterType(value: Json | undefined): value is ParameterType {
 function typedDefault(value: Json | undefined): ParameterValue | undefined {
   if (value === undefined || value === null) return undefined;
   if (typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean') return value;
-  if (isArray(value) && value.every((v) => typeof v === 'string')) return value as string[];
+  if (isArray(value) && value.every((v) => typeof v === 'string')) return value;
   return undefined;
+}
+
+type Fail = (field: string, problem: string) => void;
+
+function checkPattern(def: Record<string, Json>, fail: Fail): void {
+  if (def.pattern === undefined) return;
+  if (typeof def.pattern !== 'string') {
+    fail('pattern', 'must be a string');
+    return;
+  }
+  try {
+    new RegExp(def.pattern, 'u');
+  } catch {
+    fail('pattern', 'is not a valid regular expression');
+  }
+}
+
+function checkEnum(def: Record<string, Json>, fail: Fail): void {
+  const values = def.values;
+  if (def.type !== 'enum') {
+    if (values !== undefined) fail('values', 'only an enum has values');
+  } else if (!isArray(values) || values.length === 0 || !values.every((v) => typeof v === 'string')) {
+    fail('values', 'an enum needs a list of string values');
+  }
 }
 
 function checkShape(name: string, def: Record<string, Json>, field: string, problems: Problems): boolean {
   let ok = true;
-  const fail = (f: string, problem: string): void => {
+  const fail: Fail = (f, problem) => {
     problems.add(`${field}.${f}`, problem);
     ok = false;
   };
-  if (typeof def.pattern === 'string') {
-    try {
-      new RegExp(def.pattern, 'u');
-    } catch {
-      fail('pattern', 'is not a valid regular expression');
-    }
-  } else if (def.pattern !== undefined) fail('pattern', 'must be a string');
+  checkPattern(def, fail);
+  checkEnum(def, fail);
   for (const bound of ['minimum', 'maximum'] as const) {
     if (def[bound] !== undefined && !Number.isInteger(def[bound])) fail(bound, 'must be an integer');
   }
-  if (def.type === 'enum') {
-    const values = def.values;
-    if (!isArray(values) || values.length === 0 || !values.every((v) => typeof v === 'string')) {
-      fail('values', 'an enum needs a list of string values');
-    }
-  } else if (def.values !== undefined) fail('values', 'only an enum has values');
   if (def.required === true && def.default !== undefined)
-    fail('default', `a required parameter has no default`);
+    fail('default', 'a required parameter has no default');
   for (const text of ['description', 'format'] as const) {
     if (def[text] !== undefined && typeof def[text] !== 'string') fail(text, 'must be a string');
   }
@@ -59,6 +72,19 @@ function checkShape(name: string, def: Record<string, Json>, field: string, prob
   if (typeof def.description !== 'string' || def.description === '')
     fail('description', `describe '${name}'`);
   return ok;
+}
+
+function withDefault(
+  spec: ParameterSpec,
+  definition: Json | undefined,
+  field: string,
+  problems: Problems,
+): void {
+  if (definition === undefined) return;
+  const value = typedDefault(definition);
+  const error = value === undefined ? 'must be a scalar or a list of strings' : checkValue(spec, value);
+  if (error !== undefined) problems.add(`${field}.default`, error);
+  else if (value !== undefined) spec.default = value;
 }
 
 export function parseParameterSpec(
@@ -85,16 +111,14 @@ export function parseParameterSpec(
     description: typeof definition.description === 'string' ? definition.description : '',
     required: definition.required === true,
   };
-  if (typeof definition.pattern === 'string') spec.pattern = definition.pattern;
-  if (typeof definition.format === 'string') spec.format = definition.format;
-  if (typeof definition.minimum === 'number') spec.minimum = definition.minimum;
-  if (typeof definition.maximum === 'number') spec.maximum = definition.maximum;
-  if (isArray(definition.values)) spec.values = definition.values.map(String);
-  if (definition.default !== undefined) {
-    const value = typedDefault(definition.default);
-    const error = value === undefined ? 'must be a scalar or a list of strings' : checkValue(spec, value);
-    if (error !== undefined) problems.add(`${field}.default`, error);
-    else if (value !== undefined) spec.default = value;
-  }
+  const { pattern, format, minimum, maximum, values } = definition;
+  Object.assign(spec, {
+    ...(typeof pattern === 'string' ? { pattern } : {}),
+    ...(typeof format === 'string' ? { format } : {}),
+    ...(typeof minimum === 'number' ? { minimum } : {}),
+    ...(typeof maximum === 'number' ? { maximum } : {}),
+    ...(isArray(values) ? { values: values.map(String) } : {}),
+  });
+  withDefault(spec, definition.default, field, problems);
   return spec;
 }

@@ -30,33 +30,34 @@ function matches(pattern: string | undefined, text: string): boolean {
   return pattern === undefined || new RegExp(`^(?:${pattern})$`, 'u').test(text);
 }
 
+type Check = (spec: ParameterSpec, value: ParameterValue, want: string) => string | undefined;
+
+const CHECKS: Record<ParameterSpec['type'], Check> = {
+  integer: (spec, value, want) => {
+    if (typeof value !== 'number' || !Number.isInteger(value)) return `is not an integer (${want})`;
+    if (spec.minimum !== undefined && value < spec.minimum) return `is too small (${want})`;
+    if (spec.maximum !== undefined && value > spec.maximum) return `is too large (${want})`;
+    return undefined;
+  },
+  boolean: (_, value, want) => (typeof value === 'boolean' ? undefined : `is not a boolean (${want})`),
+  duration: (_, value, want) =>
+    typeof value === 'string' && DURATION.test(value) ? undefined : `is not a duration (${want})`,
+  enum: (spec, value, want) =>
+    typeof value === 'string' && spec.values?.includes(value) ? undefined : `is not allowed (${want})`,
+  list: (spec, value, want) => {
+    if (!Array.isArray(value)) return `is not a list (${want})`;
+    const bad = (value as readonly string[]).find((item) => !matches(spec.pattern, item));
+    return bad === undefined ? undefined : `has an item '${bad}' that does not fit (${want})`;
+  },
+  string: (spec, value, want) => {
+    if (typeof value !== 'string') return `is not a string (${want})`;
+    return matches(spec.pattern, value) ? undefined : `does not fit (${want})`;
+  },
+};
+
 /** Why a typed value does not fit its spec, or undefined when it does. */
 export function checkValue(spec: ParameterSpec, value: ParameterValue): string | undefined {
-  const want = `want ${describe(spec)}`;
-  switch (spec.type) {
-    case 'integer':
-      if (typeof value !== 'number' || !Number.isInteger(value)) return `is not an integer (${want})`;
-      if (spec.minimum !== undefined && value < spec.minimum) return `is too small (${want})`;
-      if (spec.maximum !== undefined && value > spec.maximum) return `is too large (${want})`;
-      return undefined;
-    case 'boolean':
-      return typeof value === 'boolean' ? undefined : `is not a boolean (${want})`;
-    case 'duration':
-      return typeof value === 'string' && DURATION.test(value) ? undefined : `is not a duration (${want})`;
-    case 'enum':
-      return typeof value === 'string' && spec.values?.includes(value)
-        ? undefined
-        : `is not allowed (${want})`;
-    case 'list':
-      if (!Array.isArray(value)) return `is not a list (${want})`;
-      for (const item of value as readonly string[]) {
-        if (!matches(spec.pattern, item)) return `has an item '${item}' that does not fit (${want})`;
-      }
-      return undefined;
-    case 'string':
-      if (typeof value !== 'string') return `is not a string (${want})`;
-      return matches(spec.pattern, value) ? undefined : `does not fit (${want})`;
-  }
+  return CHECKS[spec.type](spec, value, `want ${describe(spec)}`);
 }
 
 /**

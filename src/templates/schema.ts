@@ -58,7 +58,7 @@ function stringList(value: Json | undefined, field: string, problems: Problems):
     problems.add(field, 'must be a list of template names');
     return [];
   }
-  return value as string[];
+  return value;
 }
 
 function checkFields(object: JsonObject, allowed: Set<string>, field: string, problems: Problems): void {
@@ -114,19 +114,19 @@ function parseAppMounts(value: Json | undefined, volumes: Set<string>, problems:
   const mounts: AppMount[] = [];
   value.forEach((item, i) => {
     const field = `spec.appMounts[${i}]`;
-    if (!isObject(item)) return problems.add(field, 'must be a map');
+    if (!isObject(item)) {
+      problems.add(field, 'must be a map');
+      return;
+    }
     checkFields(item, new Set(['volume', 'mountPath', 'readOnly']), field, problems);
     const { volume, mountPath, readOnly } = item;
     if (typeof volume !== 'string' || !volumes.has(volume)) {
-      return problems.add(`${field}.volume`, 'must name one of the template volumes');
-    }
-    if (typeof mountPath !== 'string' || mountPath === '') {
-      return problems.add(`${field}.mountPath`, 'must be a path');
-    }
-    if (readOnly !== undefined && typeof readOnly !== 'boolean') {
-      return problems.add(`${field}.readOnly`, 'must be true or false');
-    }
-    mounts.push({ volume, mountPath, readOnly: readOnly ?? false });
+      problems.add(`${field}.volume`, 'must name one of the template volumes');
+    } else if (typeof mountPath !== 'string' || mountPath === '') {
+      problems.add(`${field}.mountPath`, 'must be a path');
+    } else if (readOnly !== undefined && typeof readOnly !== 'boolean') {
+      problems.add(`${field}.readOnly`, 'must be true or false');
+    } else mounts.push({ volume, mountPath, readOnly: readOnly ?? false });
   });
   return mounts;
 }
@@ -161,7 +161,8 @@ function parseVolumes(value: Json | undefined, problems: Problems): JsonObject[]
   value.forEach((item, i) => {
     const field = `spec.volumes[${i}]`;
     if (!isObject(item) || typeof item.name !== 'string' || !DNS_LABEL.test(item.name)) {
-      return problems.add(field, 'must be a volume with a DNS-label name');
+      problems.add(field, 'must be a volume with a DNS-label name');
+      return;
     }
     if (seen.has(item.name)) problems.add(`${field}.name`, `duplicate volume '${item.name}'`);
     if (item.hostPath !== undefined) problems.add(`${field}.hostPath`, 'hostPath volumes are not allowed');
@@ -299,7 +300,7 @@ export function parseTemplate(
     problems.add('spec.description', 'must be a string');
   }
   const volumes = parseVolumes(spec.volumes, problems);
-  const volumeNames = new Set(volumes.map((v) => String(v.name)));
+  const volumeNames = new Set(volumes.map((v) => (typeof v.name === 'string' ? v.name : '')));
   const appMounts = parseAppMounts(spec.appMounts, volumeNames, problems);
   const template: SidecarTemplate = {
     name: typeof name === 'string' ? name : '',
