@@ -1,6 +1,173 @@
-import type { Command } from './command.js';
+import { resolve } from 'node:path';
+import type { LevelWithSilent } from 'pino';
+import { createLogger, isLogLevel } from '../log.js';
+import { DEFAULT_MAX_BODY_BYTES } from '../server/body.js';
+import { ensureSelfSignedCertificate } from '../server/selfsigned.js';
+import { DEFAULT_SHUTDOWN_DEADLINE_MS, startServer } from '../server/server.js';
+import type { TlsFiles } from '../server/tls.js';
+import { builtinTemplateDir } from '../templates/load.js';
+import type { Command, CommandIo } from './command.js';
+import { COMMON_OPTIONS, parseOptions, usage, UsageError, type OptionSpecs } from './options.js';
 
-export const serve: Command = (io) => {
-  io.stderr.write('sidekick serve: not built yet\n');
-  return Promise.resolve(1);
+const SERVE_OPTIONS = {
+  address: { type: 'string', default: '127.0.0.1', description: 'address to listen on' },
+  port: { type: 'string', default: '8443', description: 'HTTPS port of the webhook (0: any free port)' },
+  'tls-cert': { type: 'string', description: 'serving certificate (PEM), reloaded when it changes' },
+  'tls-key': { type: 'string', description: 'its private key (PEM), reloaded when it changes' },
+  'client-ca': {
+    type: 'string',
+    description: 'CA (PEM) that callers of /mutate must present a client certificate from',
+  },
+  'certs-dir': {
+    type: 'string',
+    default: 'certs',
+    description: 'where a self-signed CA and certificate are made when --tls-cert/--tls-key are not given',
+  },
+  'metrics-port': {
+    type: 'string',
+    default: '9090',
+    description: 'plain-HTTP port for GET /metrics on the same address (0: no metrics listener)',
+  },
+  'injector-namespace': {
+    type: 'string',
+    description: "the webhook's own namespace, never injected (default: $POD_NAMESPACE)",
+  },
+  'max-body': {
+    type: 'string',
+    default: String(DEFAULT_MAX_BODY_BYTES),
+    description: 'largest request body in bytes; larger ones get 413',
+  },
+  'shutdown-timeout': {
+    type: 'string',
+    default: String(DEFAULT_SHUTDOWN_DEADLINE_MS / 1000),
+    description: 'seconds to let in-flight requests finish after SIGTERM',
+  },
+  ...COMMON_OPTIONS,
+} as const satisfies OptionSpecs;
+
+function integer(name: string, value: string | undefined, min: number, max: number): number {
+  const parsed = Number(value);
+  if (value === undefined || !/^\d+$/.test(value.trim()) || parsed < min || parsed > max) {
+    throw new UsageError(`--${name} must be an integer from ${min} to ${max}, got ${JSON.stringify(value)}`);
+  }
+  return parsed;
+}
+
+async function tlsFiles(
+  io: CommandIo,
+  options: { cert?: string; key?: string; clientCa?: string; certsDir: string; address: string },
+): Promise<TlsFiles> {
+  const clientCa = options.clientCa !== undefined ? { clientCaFile: resolve(io.cwd, options.clientCa) } : {};
+  if (options.cert !== undefined && options.key !== undefined) {
+    return { certFile: resolve(io.cwd, options.cert), keyFile: resolve(io.cwd, options.key), ...clientCa };
+  }
+  if (options.cert !== undefined || options.key !== undefined) {
+    throw new UsageError('--tls-cert and --tls-key go together');
+  }
+  const made = await ensureSelfSignedCertificate(resolve(io.cwd, options.certsDir), options.address);
+  io.stderr.write(
+    `sidekick serve: ${made.generated ? 'generated' : 'using'} a self-signed certificate in ${made.dir}; ` +
+      `trust its CA ${made.caFile} (e.g. curl --cacert ${made.caFile})\n`,
+  );
+  return { certFile: made.certFile, keyFile: made.keyFile, ...clientCa };
+}
+
+function waitForSignal(): Promise<NodeJS.Signals> {
+  return new Promise((resolveSignal) => {
+    const onSignal = (signal: NodeJS.Signals): void => {
+      process.off('SIGTERM', onSignal);
+      process.off('SIGINT', onSignal);
+      resolveSignal(signal);
+    };
+    process.on('SIGTERM', onSignal);
+    process.on('SIGINT', onSignal);
+  });
+}
+
+type ServeOptions = ReturnType<typeof parseOptions<typeof SERVE_OPTIONS>>['options'];
+
+interface Settings {
+  level: LevelWithSilent;
+  address: string;
+  port: number;
+  metricsPort: number;
+  maxBodyBytes: number;
+  shutdownSeconds: number;
+  injectorNamespace: string | undefined;
+  templatesDir: string;
+  prefix: string | undefined;
+}
+
+function settings(options: ServeOptions, io: CommandIo): Settings {
+  const level = options['log-level'] ?? 'info';
+  if (!isLogLevel(level)) throw new UsageError(`--log-level ${level} is not a pino level`);
+  return {
+    level,
+    address: options.address ?? '127.0.0.1',
+    port: integer('port', options.port, 0, 65535),
+    metricsPort: integer('metrics-port', options['metrics-port'], 0, 65535),
+    maxBodyBytes: integer('max-body', options['max-body'], 1, 2 ** 31),
+    shutdownSeconds: integer('shutdown-timeout', options['shutdown-timeout'], 0, 3600),
+    injectorNamespace: options['injector-namespace'] ?? io.env.POD_NAMESPACE,
+    templatesDir: options.templates !== undefined ? resolve(io.cwd, options.templates) : builtinTemplateDir(),
+    prefix: options.prefix,
+  };
+}
+
+export const serve: Command = async (io) => {
+  const { options, positionals } = parseOptions(SERVE_OPTIONS, io.argv, io.env);
+  if (options.help) {
+    io.stdout.write(usage('serve [options]', SERVE_OPTIONS));
+    return 0;
+  }
+  if (positionals.length > 0) throw new UsageError(`unexpected argument ${positionals.join(' ')}`);
+  const config = settings(options, io);
+  const tls = await tlsFiles(io, {
+    ...(options['tls-cert'] !== undefined ? { cert: options['tls-cert'] } : {}),
+    ...(options['tls-key'] !== undefined ? { key: options['tls-key'] } : {}),
+    ...(options['client-ca'] !== undefined ? { clientCa: options['client-ca'] } : {}),
+    certsDir: options['certs-dir'] ?? 'certs',
+    address: config.address,
+  });
+  return run(config, tls);
 };
+
+async function run(config: Settings, tls: TlsFiles): Promise<number> {
+  const logger = createLogger(config.level, 1);
+  const stopped = waitForSignal();
+  const running = await startServer({
+    address: config.address,
+    port: config.port,
+    tls,
+    templatesDir: config.templatesDir,
+    ...(config.metricsPort !== 0 ? { metricsPort: config.metricsPort } : {}),
+    ...(config.prefix !== undefined ? { prefix: config.prefix } : {}),
+    ...(config.injectorNamespace ? { injectorNamespace: config.injectorNamespace } : {}),
+    maxBodyBytes: config.maxBodyBytes,
+    logger,
+    processMetrics: true,
+  });
+  logger.info(
+    {
+      url: running.url,
+      port: running.port,
+      metricsPort: running.metricsPort ?? null,
+      certFile: tls.certFile,
+      templatesDir: config.templatesDir,
+      ready: running.readiness().ready,
+    },
+    'listening',
+  );
+  const signal = await stopped;
+  logger.info({ signal }, 'shutting down: not ready, no new connections, finishing in-flight requests');
+  const { forced } = await running.shutdown(config.shutdownSeconds * 1000);
+  if (forced) {
+    logger.warn(
+      { deadlineSeconds: config.shutdownSeconds },
+      'stopped: cut connections still open at the deadline',
+    );
+  } else {
+    logger.info('stopped');
+  }
+  return forced ? 1 : 0;
+}

@@ -1,0 +1,78 @@
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import type { AdmissionDecision } from '../admission/index.js';
+
+/** Admission latency is sub-millisecond when nothing is injected; the buckets start there. */
+export const LATENCY_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5];
+
+export interface Metrics {
+  registry: Registry;
+  admissions: Counter<'result'>;
+  latency: Histogram<'result'>;
+  sidecarsInjected: Counter<'sidecar'>;
+  templateReloads: Counter<'result'>;
+  templatesLoaded: Gauge;
+  tlsReloads: Counter<'result'>;
+  certificateExpiry: Gauge;
+}
+
+/** A private registry per server, so that several servers can live in one process (tests). */
+export function createMetrics(options: { processMetrics?: boolean } = {}): Metrics {
+  const registry = new Registry();
+  const registers = [registry];
+  if (options.processMetrics) collectDefaultMetrics({ register: registry });
+  return {
+    registry,
+    admissions: new Counter({
+      name: 'sidekick_admissions_total',
+      help: 'Admission reviews answered, by result',
+      labelNames: ['result'],
+      registers,
+    }),
+    latency: new Histogram({
+      name: 'sidekick_admission_duration_seconds',
+      help: 'Time from the request reaching the server to the answer being written, by result',
+      labelNames: ['result'],
+      buckets: LATENCY_BUCKETS,
+      registers,
+    }),
+    sidecarsInjected: new Counter({
+      name: 'sidekick_sidecars_injected_total',
+      help: 'Sidecars injected into Pods (dry runs excluded), by template name',
+      labelNames: ['sidecar'],
+      registers,
+    }),
+    templateReloads: new Counter({
+      name: 'sidekick_template_reloads_total',
+      help: 'Loads of the template directory, by result (success or error)',
+      labelNames: ['result'],
+      registers,
+    }),
+    templatesLoaded: new Gauge({
+      name: 'sidekick_templates_loaded',
+      help: 'Templates in the set in use',
+      registers,
+    }),
+    tlsReloads: new Counter({
+      name: 'sidekick_tls_reloads_total',
+      help: 'Loads of the serving certificate and key, by result (success or error)',
+      labelNames: ['result'],
+      registers,
+    }),
+    certificateExpiry: new Gauge({
+      name: 'sidekick_tls_certificate_expiry_timestamp_seconds',
+      help: 'notAfter of the serving certificate in use, in Unix seconds',
+      registers,
+    }),
+  };
+}
+
+export function recordAdmission(
+  metrics: Metrics,
+  result: AdmissionDecision,
+  seconds: number,
+  injected: readonly string[],
+): void {
+  metrics.admissions.inc({ result });
+  metrics.latency.observe({ result }, seconds);
+  for (const sidecar of injected) metrics.sidecarsInjected.inc({ sidecar });
+}

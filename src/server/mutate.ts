@@ -1,0 +1,105 @@
+import type { Request, RequestHandler, Response } from 'express';
+import { TLSSocket } from 'node:tls';
+import { handleReview, type AdmissionRecord, type ReviewDeps } from '../admission/index.js';
+import type { Logger } from '../log.js';
+import { readJsonBody } from './body.js';
+import { recordAdmission, type Metrics } from './metrics.js';
+import { statusBody } from './status.js';
+
+export interface MutateDeps {
+  review: ReviewDeps;
+  maxBodyBytes: number;
+  logger: Logger;
+  metrics: Metrics;
+  /** While shutting down every answer closes its connection, so that none is left to idle. */
+  shuttingDown: () => boolean;
+  /** With --client-ca: only callers with a certificate that chains to it may ask. */
+  requireClientCertificate: boolean;
+}
+
+const invalid = (message: string): AdmissionRecord => ({
+  decision: 'invalid',
+  dryRun: false,
+  sidecars: [],
+  warnings: [],
+  message,
+});
+
+/** POST /mutate. Every path ends in an answer: a review, a Status with a 4xx, or a 500 Status. */
+export function mutateHandler(deps: MutateDeps): RequestHandler {
+  return (req, res) => {
+    const started = performance.now();
+    admit(req, res, deps, started).catch((error: unknown) => {
+      deps.logger.error({ err: error }, 'admission handler failed');
+      if (!res.headersSent)
+        reply(res, deps, started, 500, statusBody(500, 'internal error'), invalid('internal'));
+    });
+  };
+}
+
+async function admit(req: Request, res: Response, deps: MutateDeps, started: number): Promise<void> {
+  if (deps.requireClientCertificate && !(req.socket instanceof TLSSocket && req.socket.authorized)) {
+    const message = 'a client certificate issued by the configured client CA is required';
+    reply(res, deps, started, 401, statusBody(401, message), invalid(message));
+    return;
+  }
+  let read;
+  try {
+    read = await readJsonBody(req, deps.maxBodyBytes);
+  } catch (error) {
+    deps.logger.debug({ err: error }, 'request body not received');
+    return;
+  }
+  if (!read.ok) {
+    reply(res, deps, started, read.status, statusBody(read.status, read.message), invalid(read.message));
+    return;
+  }
+  let body: unknown;
+  try {
+    body = JSON.parse(read.text);
+  } catch {
+    const message = 'request body is not valid JSON';
+    reply(res, deps, started, 400, statusBody(400, message), invalid(message));
+    return;
+  }
+  const handled = handleReview(body, deps.review);
+  if (handled.status === 200) {
+    reply(res, deps, started, 200, JSON.stringify(handled.review), handled.record);
+  } else {
+    reply(res, deps, started, handled.status, statusBody(handled.status, handled.message), handled.record);
+  }
+}
+
+function reply(
+  res: Response,
+  deps: MutateDeps,
+  started: number,
+  status: number,
+  body: string,
+  record: AdmissionRecord,
+): void {
+  if (deps.shuttingDown()) res.setHeader('Connection', 'close');
+  res.status(status).type('application/json').send(body);
+  const seconds = (performance.now() - started) / 1000;
+  recordAdmission(
+    deps.metrics,
+    record.decision,
+    seconds,
+    record.decision === 'injected' && !record.dryRun ? record.sidecars : [],
+  );
+  log(deps.logger, status, record, seconds);
+}
+
+function log(logger: Logger, status: number, record: AdmissionRecord, seconds: number): void {
+  const { error, warnings, ...fields } = record;
+  const line = {
+    ...fields,
+    status,
+    warnings: warnings.length,
+    durationMs: Math.round(seconds * 1e6) / 1e3,
+    ...(error !== undefined ? { err: error } : {}),
+  };
+  if (record.decision === 'errored') logger.error(line, 'admission');
+  else if (record.decision === 'invalid') logger.warn(line, 'admission');
+  else logger.info(line, 'admission');
+}

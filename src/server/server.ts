@@ -1,0 +1,282 @@
+import { EventEmitter } from 'node:events';
+import type { Server as HttpServer } from 'node:http';
+import { createServer, type Server } from 'node:https';
+import type { AddressInfo } from 'node:net';
+import { dirname } from 'node:path';
+import type { ReviewDeps } from '../admission/index.js';
+import type { Logger } from '../log.js';
+import { startTemplateReloader, type TemplateReload, type TemplateReloader } from '../templates/reloader.js';
+import type { TemplateSet } from '../templates/types.js';
+import { createApp, type Readiness } from './app.js';
+import { DEFAULT_MAX_BODY_BYTES } from './body.js';
+import { fingerprintFiles, watchChanges, type ChangeWatch } from './change-watch.js';
+import { startMetricsServer } from './metrics-server.js';
+import { createMetrics, type Metrics } from './metrics.js';
+import { readTlsMaterial, secureContextOptions, type TlsFiles, type TlsMaterial } from './tls.js';
+
+/**
+ * The apiserver's webhook client drops idle connections after 90 s. Closing them earlier from
+ * this side races with a request already on its way; so this side waits longer.
+ */
+export const KEEP_ALIVE_TIMEOUT_MS = 120_000;
+/** The apiserver gives a webhook at most 30 s; a request still unfinished after 60 s is abandoned. */
+const REQUEST_TIMEOUT_MS = 60_000;
+/** Kubernetes' default grace period is 30 s: finish well inside it. */
+export const DEFAULT_SHUTDOWN_DEADLINE_MS = 25_000;
+
+export interface ServerOptions {
+  address: string;
+  /** 0 picks a free port. */
+  port: number;
+  tls: TlsFiles;
+  templatesDir: string;
+  /** Where Prometheus scrapes (plain HTTP, same address); undefined: no metrics listener; 0: a free port. */
+  metricsPort?: number;
+  prefix?: string;
+  injectorNamespace?: string;
+  maxBodyBytes?: number;
+  logger: Logger;
+  /** Quiet time after a file event before reloading. */
+  debounceMs?: number;
+  /** How often files are looked at when no event came. */
+  pollMs?: number;
+  /** Node's process metrics in the registry (once per process: the CLI, not tests). */
+  processMetrics?: boolean;
+  inject?: ReviewDeps['inject'];
+}
+
+export type TlsReload = { ok: true; material: TlsMaterial } | { ok: false; problem: string };
+
+export interface ServerEvents {
+  tls: [TlsReload];
+  templates: [TemplateReload];
+}
+
+export interface RunningServer {
+  url: string;
+  port: number;
+  metricsPort: number | undefined;
+  metrics: Metrics;
+  events: EventEmitter<ServerEvents>;
+  readiness(): Readiness;
+  templates(): TemplateSet | undefined;
+  certificate(): TlsMaterial;
+  /**
+   * Readiness false, stop accepting, close idle connections, let in-flight requests finish;
+   * past the deadline the remaining connections are cut (`forced`).
+   */
+  shutdown(deadlineMs?: number): Promise<{ forced: boolean }>;
+}
+
+export async function startServer(options: ServerOptions): Promise<RunningServer> {
+  const { logger } = options;
+  const first = await readTlsMaterial(options.tls);
+  if (!first.ok) throw new Error(first.problem);
+  let tls = first.material;
+  const metrics = createMetrics({ processMetrics: options.processMetrics ?? false });
+  const events = new EventEmitter<ServerEvents>();
+  metrics.certificateExpiry.set(tls.notAfter.getTime() / 1000);
+  let shuttingDown = false;
+  const debounceMs = options.debounceMs ?? 200;
+  const pollMs = options.pollMs ?? 5000;
+
+  const templates = await startTemplateReloader({
+    dir: options.templatesDir,
+    debounceMs,
+    pollMs,
+    onReload: (event) => {
+      reportTemplates(event, options.templatesDir, metrics, logger);
+      events.emit('templates', event);
+    },
+    onError: (error) => {
+      logger.error({ err: error }, 'template watch failed');
+    },
+  });
+
+  const readiness = (): Readiness => {
+    const reasons: string[] = [];
+    if (shuttingDown) reasons.push('shutting down');
+    if (!templates.current()) reasons.push('no valid templates loaded');
+    return { ready: reasons.length === 0, reasons };
+  };
+  const app = createApp({
+    review: {
+      templates: () => templates.current(),
+      ...(options.prefix !== undefined ? { prefix: options.prefix } : {}),
+      ...(options.injectorNamespace !== undefined ? { injectorNamespace: options.injectorNamespace } : {}),
+      ...(options.inject ? { inject: options.inject } : {}),
+    },
+    maxBodyBytes: options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES,
+    logger,
+    metrics,
+    shuttingDown: () => shuttingDown,
+    requireClientCertificate: options.tls.clientCaFile !== undefined,
+    readiness,
+  });
+  const server = createServer(
+    {
+      ...secureContextOptions(tls),
+      // The certificate is checked on /mutate only: kubelet probes /healthz without one.
+      requestCert: options.tls.clientCaFile !== undefined,
+      rejectUnauthorized: false,
+    },
+    app,
+  );
+  server.keepAliveTimeout = KEEP_ALIVE_TIMEOUT_MS;
+  server.requestTimeout = REQUEST_TIMEOUT_MS;
+  server.on('tlsClientError', (error) => {
+    logger.debug({ err: error }, 'TLS handshake failed');
+  });
+
+  const reloadTls = async (): Promise<void> => {
+    const read = await readTlsMaterial(options.tls);
+    if (!read.ok) {
+      metrics.tlsReloads.inc({ result: 'error' });
+      logger.error({ problem: read.problem }, 'TLS files rejected; the certificate in use stays');
+      events.emit('tls', read);
+      return;
+    }
+    const next = read.material;
+    if (next.cert === tls.cert && next.key === tls.key && next.clientCa === tls.clientCa) return;
+    server.setSecureContext(secureContextOptions(next));
+    tls = next;
+    metrics.tlsReloads.inc({ result: 'success' });
+    metrics.certificateExpiry.set(next.notAfter.getTime() / 1000);
+    logger.info(
+      { subject: next.subject, notAfter: next.notAfter.toISOString(), fingerprint256: next.fingerprint256 },
+      'serving certificate reloaded',
+    );
+    events.emit('tls', read);
+  };
+  const tlsPaths = [options.tls.certFile, options.tls.keyFile, options.tls.clientCaFile].filter(
+    (path): path is string => path !== undefined,
+  );
+  const tlsWatch = watchChanges({
+    dirs: [...new Set(tlsPaths.map((path) => dirname(path)))],
+    fingerprint: () => fingerprintFiles(tlsPaths),
+    onChange: reloadTls,
+    debounceMs,
+    pollMs,
+    onError: (error) => {
+      logger.error({ err: error }, 'certificate watch failed');
+    },
+  });
+  await tlsWatch.check();
+
+  let metricsServer: HttpServer | undefined;
+  let metricsPort: number | undefined;
+  try {
+    await listen(server, options.port, options.address);
+    if (options.metricsPort !== undefined) {
+      const started = await startMetricsServer(metrics, options.address, options.metricsPort, logger);
+      metricsServer = started.server;
+      metricsPort = started.port;
+    }
+  } catch (error) {
+    stopWatching(tlsWatch, templates);
+    server.close();
+    throw error;
+  }
+  const port = (server.address() as AddressInfo).port;
+
+  let stopping: Promise<{ forced: boolean }> | undefined;
+  return {
+    url: `https://${options.address.includes(':') ? `[${options.address}]` : options.address}:${port}`,
+    port,
+    metricsPort,
+    metrics,
+    events,
+    readiness,
+    templates: () => templates.current(),
+    certificate: () => tls,
+    shutdown(deadlineMs = DEFAULT_SHUTDOWN_DEADLINE_MS) {
+      shuttingDown = true;
+      stopping ??= drain(server, metricsServer, deadlineMs).finally(() => {
+        stopWatching(tlsWatch, templates);
+      });
+      return stopping;
+    },
+  };
+}
+
+function listen(server: Server, port: number, address: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, address, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+}
+
+function stopWatching(tlsWatch: ChangeWatch, templates: TemplateReloader): void {
+  tlsWatch.close();
+  templates.close();
+}
+
+/** Interval at which connections that went idle during the drain are closed. */
+const IDLE_SWEEP_MS = 100;
+
+async function drain(
+  server: Server,
+  metricsServer: HttpServer | undefined,
+  deadlineMs: number,
+): Promise<{ forced: boolean }> {
+  let forced = false;
+  const closed = new Promise<void>((resolve) =>
+    server.close(() => {
+      resolve();
+    }),
+  );
+  server.closeIdleConnections();
+  // An answer sent while draining says Connection: close, but a response that was already under
+  // way may not; sweep connections that go idle until none is left.
+  const sweep = setInterval(() => {
+    server.closeIdleConnections();
+  }, IDLE_SWEEP_MS);
+  const deadline = setTimeout(() => {
+    forced = true;
+    server.closeAllConnections();
+  }, deadlineMs);
+  try {
+    await closed;
+  } finally {
+    clearInterval(sweep);
+    clearTimeout(deadline);
+  }
+  if (metricsServer) {
+    const metricsClosed = new Promise<void>((resolve) =>
+      metricsServer.close(() => {
+        resolve();
+      }),
+    );
+    metricsServer.closeAllConnections();
+    await metricsClosed;
+  }
+  return { forced };
+}
+
+function reportTemplates(event: TemplateReload, dir: string, metrics: Metrics, logger: Logger): void {
+  if (event.ok) {
+    metrics.templateReloads.inc({ result: 'success' });
+    metrics.templatesLoaded.set(event.set.templates.size);
+    logger.info(
+      {
+        dir,
+        templates: [...event.set.templates.keys()],
+        hash: event.set.hash,
+        ...(event.set.warnings.length > 0 ? { warnings: event.set.warnings } : {}),
+        ...(event.previous ? { previousHash: event.previous.hash } : {}),
+      },
+      event.previous ? 'templates reloaded' : 'templates loaded',
+    );
+    return;
+  }
+  metrics.templateReloads.inc({ result: 'error' });
+  logger.error(
+    { dir, problems: event.problems, ...(event.kept ? { keptHash: event.kept.hash } : {}) },
+    event.kept
+      ? 'template set rejected; the last good set stays in use'
+      : 'template set rejected; no set in use',
+  );
+}
