@@ -9,7 +9,7 @@ import { HttpNotifier } from './http-notifier.js';
 import type { Notifier } from './notifier.js';
 import { realClock, ReloadScheduler, type Clock } from './scheduler.js';
 import { SignalNotifier } from './signal-notifier.js';
-import { diffSnapshots, scanDirs, type Snapshot } from './snapshot.js';
+import { diffSnapshots, scanDirs, unreadableFiles, type Snapshot } from './snapshot.js';
 
 export interface AgentDeps {
   logger: Logger;
@@ -142,6 +142,13 @@ export class WatchAgent {
       return;
     }
     this.baseline = snapshot;
+    const unreadable = unreadableFiles(snapshot);
+    if (unreadable.length > 0) {
+      this.logger.warn(
+        { unreadable },
+        'cannot read some files: changes to their content go unnoticed (give the agent read access, e.g. fsGroup or defaultMode)',
+      );
+    }
     const { mode } = this.config;
     this.logger.info(
       {

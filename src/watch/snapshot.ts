@@ -20,8 +20,25 @@ export interface Snapshot {
   complete: boolean;
 }
 
+/** Marks a file whose bytes could not be read (permissions): in the map instead of a digest. */
+export const UNREADABLE = 'unreadable: ';
+
+/** Files (full paths) whose content the agent cannot see, so cannot compare. */
+export function unreadableFiles(snapshot: Snapshot): string[] {
+  return snapshot.dirs.flatMap((d) =>
+    [...d.files].filter(([, digest]) => digest.startsWith(UNREADABLE)).map(([path]) => join(d.dir, path)),
+  );
+}
+
 /** Deep enough for any ConfigMap `items[].path`, bounded against symlink loops. */
 const MAX_DEPTH = 32;
+
+/** Never a hex digest, so never mistaken for one. */
+function errorCode(error: unknown): string {
+  const code = typeof error === 'object' && error !== null && 'code' in error ? error.code : undefined;
+  if (typeof code !== 'string') return `${UNREADABLE}error`;
+  return code === 'ENOENT' ? code : `${UNREADABLE}${code}`;
+}
 
 function errorMessage(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
@@ -69,8 +86,9 @@ async function walk(
       await walk(root, rel, depth + 1, seen, files).catch(() => undefined);
       seen.delete(key);
     } else if (info.isFile()) {
-      const digest = await hashFile(path).catch(() => undefined);
-      if (digest !== undefined) files.set(rel, digest);
+      const digest = await hashFile(path).catch(errorCode);
+      // Gone since the stat: skip. Unreadable: still counts by name (its arrival or removal is a change).
+      if (digest !== 'ENOENT') files.set(rel, digest);
     }
   }
 }

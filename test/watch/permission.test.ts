@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
-import { rmSync } from 'node:fs';
+import { chmodSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { AgentProcess, HupCounter, KubeletDir, tempDir, uniqueProcessName } from './helpers.js';
 
@@ -43,6 +44,37 @@ void describe('signal mode across users', () => {
       assert.deepEqual((await agent.waitForLog('reload signal sent')).pids, [same.pid]);
       assert.equal(other.hups, 0);
       assert.equal(await agent.probe('/healthz'), 200);
+      assert.deepEqual(await agent.stop(), { code: 0, signal: null });
+    },
+  );
+
+  void test(
+    'files the agent cannot read are named in a warning and still count by name',
+    { skip: isRoot ? false : 'needs root to own a file the agent cannot read' },
+    async (t) => {
+      const root = tempDir();
+      t.after(() => {
+        rmSync(root, { recursive: true, force: true });
+      });
+      const dir = join(root, 'secret');
+      mkdirSync(dir, { mode: 0o755 });
+      writeFileSync(join(dir, 'public.conf'), 'p');
+      writeFileSync(join(dir, 'key.pem'), 'k');
+      chmodSync(join(dir, 'key.pem'), 0o600);
+      const agent = await AgentProcess.start(
+        ['--dir', dir, '--process', uniqueProcessName(), '--debounce', '100ms'],
+        {
+          uid: NOBODY,
+          gid: NOBODY,
+        },
+      );
+      t.after(() => agent.stop());
+      const warning = await agent.waitForLog('cannot read some files');
+      assert.deepEqual(warning.unreadable, [join(dir, 'key.pem')]);
+
+      rmSync(join(dir, 'key.pem'));
+      const change = await agent.waitForLog('content changed');
+      assert.deepEqual(change.change, { added: [], removed: [join(dir, 'key.pem')], modified: [] });
       assert.deepEqual(await agent.stop(), { code: 0, signal: null });
     },
   );
