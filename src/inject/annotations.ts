@@ -40,7 +40,14 @@ export function readAnnotations(pod: JsonObject, prefix: string, templates: Temp
     }
     const local = key.slice(prefix.length + 1);
     if (key === keys.inject) {
-      out.requested = [...new Set(value.split(',').map((s) => s.trim()))].filter((s) => s !== '');
+      const names = value
+        .split(',')
+        .map((s) => s.trim())
+        .filter((s) => s !== '');
+      out.requested = [...new Set(names)];
+      for (const name of out.requested.filter((n) => names.indexOf(n) !== names.lastIndexOf(n))) {
+        out.warnings.push(`annotation ${key} names ${name} more than once; it is injected once`);
+      }
     } else if (key === keys.status) {
       out.status = value;
     } else {

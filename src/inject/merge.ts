@@ -201,7 +201,7 @@ export function mergeSidecars(pod: JsonObject, sidecars: readonly Sidecar[], ctx
     return renderContainer(s, watched);
   });
   for (const s of sidecars) addAppMounts(spec, s, ctx);
-  shareProcessNamespace(spec, sidecars, ctx);
+  if (ctx.problems.length === 0) shareProcessNamespace(spec, sidecars, ctx);
   if (added.length > 0) spec.volumes = volumes;
   const own = isArray(spec.initContainers) ? spec.initContainers : [];
   const init: Json[] = [];

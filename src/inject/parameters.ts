@@ -31,7 +31,7 @@ export function resolveParameters(
       values.set(spec.name, spec.default);
       planned[spec.name] = { value: spec.default, source: 'default' };
     } else if (spec.required) {
-      problems.push(`annotation ${key} is required (${spec.description})`);
+      problems.push(`annotation ${key} is required: ${spec.description}`);
     }
   }
   for (const group of template.exactlyOneOf) {

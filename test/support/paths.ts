@@ -1,0 +1,8 @@
+import { fileURLToPath } from 'node:url';
+
+/** The repository root: compiled tests run from dist/test/..., their data stays in test/. */
+export const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
+
+export function repoPath(...parts: string[]): string {
+  return [ROOT.replace(/\/$/, ''), ...parts].join('/');
+}
