@@ -319,5 +319,6 @@ export function parseTemplate(
   const pvm = parsePodVolumeMounts(spec.podVolumeMounts, problems);
   if (pvm) template.podVolumeMounts = pvm;
   checkReferences(template, problems);
-  return problems.list.length > 0 ? { problems: problems.list } : { template, problems: [] };
+  // Returned even with problems, so that cross-template checks can report theirs too.
+  return { template, problems: problems.list };
 }

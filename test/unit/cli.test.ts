@@ -1,0 +1,78 @@
+// The real `sidekick` binary, as a user runs it: the README's example, a refusal, templates.
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { describe, it } from 'node:test';
+import { parse } from 'yaml';
+import { isObject, type Json } from '../../src/json.js';
+import { repoPath } from '../support/paths.js';
+
+const BIN = repoPath('dist', 'src', 'main.js');
+
+function sidekick(args: string[], input?: string): { status: number | null; stdout: string; stderr: string } {
+  const result = spawnSync(process.execPath, [BIN, ...args], { input, encoding: 'utf8', cwd: repoPath() });
+  return { status: result.status, stdout: result.stdout, stderr: result.stderr };
+}
+
+describe('sidekick CLI', () => {
+  it('injects the README example from a file', () => {
+    const { status, stdout, stderr } = sidekick(['inject', '-f', 'examples/web.yaml']);
+    assert.equal(status, 0, stderr);
+    const out = parse(stdout) as Json;
+    assert.ok(isObject(out) && isObject(out.spec) && isObject(out.spec.template));
+    const spec = out.spec.template.spec;
+    assert.ok(isObject(spec) && Array.isArray(spec.initContainers));
+    const names = spec.initContainers.map((c) => (isObject(c) ? c.name : null));
+    assert.deepEqual(names, ['log-shipper', 'db-proxy', 'migrate']);
+    for (const c of spec.initContainers.slice(0, 2)) assert.ok(isObject(c) && c.restartPolicy === 'Always');
+  });
+
+  it('reads standard input and honours --namespace', () => {
+    const pod =
+      'apiVersion: v1\nkind: Pod\nmetadata:\n  name: p\n  annotations: {sidekick.dev/inject: log-shipper}\nspec:\n  containers: [{name: a, image: a}]\n';
+    const skipped = sidekick(['inject', '--namespace', 'kube-system'], pod);
+    assert.equal(skipped.status, 0);
+    assert.deepEqual(parse(skipped.stdout), parse(pod), 'a skipped Pod is printed unchanged');
+    assert.match(skipped.stderr, /warning: Pod kube-system\/p: namespace kube-system is never injected/);
+    const env = spawnSync(process.execPath, [BIN, 'inject', '-'], {
+      input: pod,
+      encoding: 'utf8',
+      env: { ...process.env, SIDEKICK_NAMESPACE: 'kube-public' },
+    });
+    assert.match(env.stderr, /namespace kube-public is never injected/);
+  });
+
+  it('exits 1 naming the object, the annotation and the problem, printing nothing', () => {
+    const pod =
+      'apiVersion: v1\nkind: Pod\nmetadata:\n  name: p\n  namespace: shop\n  annotations: {sidekick.dev/inject: db-proxy}\nspec:\n  containers: [{name: a, image: a}]\n';
+    const { status, stdout, stderr } = sidekick(['inject'], pod);
+    assert.equal(status, 1);
+    assert.equal(stdout, '');
+    assert.match(stderr, /^error: Pod shop\/p: annotation sidekick\.dev\/db-proxy\.instance is required/m);
+  });
+
+  it('explains the README example', () => {
+    const { status, stdout } = sidekick(['explain', '-f', 'examples/web.yaml']);
+    assert.equal(status, 0);
+    assert.match(stdout, /Deployment shop\/web: inject log-shipper, db-proxy in this start order/);
+    assert.match(stdout, /instance = "my-project:us-central1:orders" \(annotation\)/);
+    assert.match(stdout, /port = 5432 \(default\)/);
+  });
+
+  it('validates the built-in templates and lists problems of a broken set', () => {
+    assert.equal(sidekick(['templates', 'validate']).status, 0);
+    const broken = sidekick(['templates', 'validate', 'test/unit/fixtures/broken-templates']);
+    assert.equal(broken.status, 1);
+    assert.match(broken.stderr, /spec\.container\.image: parameters can never pick an image/);
+    assert.match(broken.stderr, /spec\.parameters\.port\.default: is too large/);
+    assert.match(broken.stderr, /spec\.requires: no template named 'missing'/);
+    assert.match(broken.stderr, /spec\.container\.args\[0\]: refers to undeclared parameter 'nope'/);
+    assert.match(broken.stderr, /spec\.bogus: unknown field/);
+  });
+
+  it('rejects an unknown command and option with exit 2', () => {
+    assert.equal(sidekick(['frobnicate']).status, 2);
+    const bad = sidekick(['inject', '--no-such-option']);
+    assert.equal(bad.status, 2);
+    assert.match(bad.stderr, /sidekick inject: Unknown option '--no-such-option'/);
+  });
+});
