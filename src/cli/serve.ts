@@ -37,6 +37,11 @@ const SERVE_OPTIONS = {
     default: String(DEFAULT_MAX_BODY_BYTES),
     description: 'largest request body in bytes; larger ones get 413',
   },
+  'shutdown-delay': {
+    type: 'string',
+    default: '0',
+    description: 'seconds to keep serving, not ready, after SIGTERM before closing the listener',
+  },
   'shutdown-timeout': {
     type: 'string',
     default: String(DEFAULT_SHUTDOWN_DEADLINE_MS / 1000),
@@ -93,6 +98,7 @@ interface Settings {
   metricsPort: number;
   maxBodyBytes: number;
   shutdownSeconds: number;
+  delaySeconds: number;
   injectorNamespace: string | undefined;
   templatesDir: string;
   prefix: string | undefined;
@@ -108,6 +114,7 @@ function settings(options: ServeOptions, io: CommandIo): Settings {
     metricsPort: integer('metrics-port', options['metrics-port'], 0, 65535),
     maxBodyBytes: integer('max-body', options['max-body'], 1, 2 ** 31),
     shutdownSeconds: integer('shutdown-timeout', options['shutdown-timeout'], 0, 3600),
+    delaySeconds: integer('shutdown-delay', options['shutdown-delay'], 0, 3600),
     injectorNamespace: options['injector-namespace'] ?? io.env.POD_NAMESPACE,
     templatesDir: options.templates !== undefined ? resolve(io.cwd, options.templates) : builtinTemplateDir(),
     prefix: options.prefix,
@@ -159,8 +166,11 @@ async function run(config: Settings, tls: TlsFiles): Promise<number> {
     'listening',
   );
   const signal = await stopped;
-  logger.info({ signal }, 'shutting down: not ready, no new connections, finishing in-flight requests');
-  const { forced } = await running.shutdown(config.shutdownSeconds * 1000);
+  logger.info({ signal, delaySeconds: config.delaySeconds }, 'shutting down: not ready');
+  const { forced } = await running.shutdown({
+    deadlineMs: config.shutdownSeconds * 1000,
+    delayMs: config.delaySeconds * 1000,
+  });
   if (forced) {
     logger.warn(
       { deadlineSeconds: config.shutdownSeconds },

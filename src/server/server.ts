@@ -62,10 +62,11 @@ export interface RunningServer {
   templates(): TemplateSet | undefined;
   certificate(): TlsMaterial;
   /**
-   * Readiness false, stop accepting, close idle connections, let in-flight requests finish;
-   * past the deadline the remaining connections are cut (`forced`).
+   * Readiness false; after `delayMs` (still serving, so that endpoints can drop this replica
+   * first) stop accepting, close idle connections and let in-flight requests finish; what is
+   * still open `deadlineMs` later is cut (`forced`).
    */
-  shutdown(deadlineMs?: number): Promise<{ forced: boolean }>;
+  shutdown(options?: { deadlineMs?: number; delayMs?: number }): Promise<{ forced: boolean }>;
 }
 
 export async function startServer(options: ServerOptions): Promise<RunningServer> {
@@ -189,11 +190,17 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     readiness,
     templates: () => templates.current(),
     certificate: () => tls,
-    shutdown(deadlineMs = DEFAULT_SHUTDOWN_DEADLINE_MS) {
+    shutdown({ deadlineMs = DEFAULT_SHUTDOWN_DEADLINE_MS, delayMs = 0 } = {}) {
       shuttingDown = true;
-      stopping ??= drain(server, metricsServer, deadlineMs).finally(() => {
-        stopWatching(tlsWatch, templates);
-      });
+      stopping ??= (async () => {
+        if (delayMs > 0) await new Promise((resolve) => setTimeout(resolve, delayMs));
+        logger.info('draining: no new connections, finishing in-flight requests');
+        try {
+          return await drain(server, metricsServer, deadlineMs);
+        } finally {
+          stopWatching(tlsWatch, templates);
+        }
+      })();
       return stopping;
     },
   };

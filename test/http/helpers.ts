@@ -1,0 +1,319 @@
+import { lstat, mkdir, mkdtemp, readlink, rename, rm, symlink, writeFile } from 'node:fs/promises';
+import { Agent, request } from 'node:https';
+import { get, type IncomingHttpHeaders } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Writable } from 'node:stream';
+import { TLSSocket } from 'node:tls';
+import { fileURLToPath } from 'node:url';
+import { pino } from 'pino';
+import { generateServingCertificate, type ServingCertificate } from '../../src/certs/generate.js';
+import { isObject, type JsonObject } from '../../src/json.js';
+import type { Logger } from '../../src/log.js';
+import { startServer, type RunningServer, type ServerOptions } from '../../src/server/server.js';
+
+export const REPO_ROOT = fileURLToPath(new URL('../../../', import.meta.url));
+
+export async function tempDir(prefix: string): Promise<{ path: string; remove: () => Promise<void> }> {
+  const path = await mkdtemp(join(tmpdir(), `sidekick-${prefix}-`));
+  return { path, remove: () => rm(path, { recursive: true, force: true }) };
+}
+
+/** A CA and a 127.0.0.1/localhost serving certificate. */
+export function newCertificate(): Promise<ServingCertificate> {
+  return generateServingCertificate({ dnsNames: ['localhost'], ipAddresses: ['127.0.0.1'] });
+}
+
+let shared: Promise<ServingCertificate> | undefined;
+export function sharedCertificate(): Promise<ServingCertificate> {
+  shared ??= newCertificate();
+  return shared;
+}
+
+export async function writeCertificate(
+  dir: string,
+  cert: ServingCertificate,
+): Promise<{ certFile: string; keyFile: string }> {
+  const certFile = join(dir, 'tls.crt');
+  const keyFile = join(dir, 'tls.key');
+  await writeFile(certFile, cert.cert);
+  await writeFile(keyFile, cert.key, { mode: 0o600 });
+  return { certFile, keyFile };
+}
+
+/** A pino logger whose JSON lines the test can read back. */
+export function captureLogger(level = 'info'): { logger: Logger; lines: () => JsonObject[] } {
+  const lines: JsonObject[] = [];
+  const sink = new Writable({
+    write(chunk: Buffer, _encoding, done) {
+      for (const line of chunk.toString('utf8').split('\n')) {
+        if (line.trim() === '') continue;
+        const parsed: unknown = JSON.parse(line);
+        if (isObject(parsed)) lines.push(parsed);
+      }
+      done();
+    },
+  });
+  return { logger: pino({ level }, sink), lines: () => lines };
+}
+
+export interface TestServer {
+  server: RunningServer;
+  ca: string;
+  logs: () => JsonObject[];
+  close: () => Promise<void>;
+}
+
+/** The real HTTPS server on 127.0.0.1 and a free port, with its own certificate files. */
+export async function startTestServer(
+  options: Partial<Omit<ServerOptions, 'logger'>> & { templatesDir: string },
+): Promise<TestServer> {
+  const dir = await tempDir('server');
+  const cert = await sharedCertificate();
+  const tls = options.tls ?? (await writeCertificate(dir.path, cert));
+  const { logger, lines } = captureLogger();
+  try {
+    const server = await startServer({
+      address: '127.0.0.1',
+      port: 0,
+      metricsPort: 0,
+      ...options,
+      tls,
+      logger,
+    });
+    return {
+      server,
+      ca: cert.ca.cert,
+      logs: lines,
+      close: async () => {
+        await server.shutdown({ deadlineMs: 2000 });
+        await dir.remove();
+      },
+    };
+  } catch (error) {
+    await dir.remove();
+    throw error;
+  }
+}
+
+export interface HttpResult {
+  status: number;
+  headers: IncomingHttpHeaders;
+  body: string;
+  /** SHA-256 fingerprint of the certificate the server presented. */
+  certificate: string;
+}
+
+export interface SendOptions {
+  method?: string;
+  path?: string;
+  headers?: Record<string, string | number>;
+  body?: string | Buffer;
+  /** Defaults to a fresh connection per request. */
+  agent?: Agent;
+  /** Several CAs may be trusted at once (certificate rotation). */
+  ca: string | string[];
+}
+
+export function send(port: number, options: SendOptions): Promise<HttpResult> {
+  return new Promise((resolve, reject) => {
+    const body = options.body;
+    const headers: Record<string, string | number> = { ...options.headers };
+    if (
+      body !== undefined &&
+      headers['content-length'] === undefined &&
+      headers['transfer-encoding'] === undefined
+    ) {
+      headers['content-length'] = Buffer.byteLength(body);
+    }
+    const req = request(
+      {
+        host: '127.0.0.1',
+        port,
+        method: options.method ?? 'POST',
+        path: options.path ?? '/mutate',
+        headers,
+        ca: options.ca,
+        agent: options.agent ?? false,
+      },
+      (res) => {
+        const chunks: Buffer[] = [];
+        const certificate = peerFingerprint(res.socket);
+        res.on('data', (chunk: Buffer) => chunks.push(chunk));
+        res.on('end', () => {
+          resolve({
+            status: res.statusCode ?? 0,
+            headers: res.headers,
+            body: Buffer.concat(chunks).toString('utf8'),
+            certificate,
+          });
+        });
+        res.on('error', reject);
+      },
+    );
+    req.on('error', reject);
+    req.end(body);
+  });
+}
+
+/** How the server spells a metav1.Status, written out independently of the code under test. */
+export function statusJson(code: number, reason: string, message: string): string {
+  return `{"kind":"Status","apiVersion":"v1","metadata":{},"status":"Failure","message":${JSON.stringify(message)},"reason":"${reason}","code":${code}}`;
+}
+
+export function pod(name: string, annotations: Record<string, string> = {}): JsonObject {
+  return {
+    apiVersion: 'v1',
+    kind: 'Pod',
+    metadata: { name, namespace: 'team-a', annotations },
+    spec: { containers: [{ name: 'app', image: 'registry.example/app:1.0' }] },
+  };
+}
+
+export function admissionReview(
+  uid: string,
+  object: JsonObject | string | null,
+  request: JsonObject = {},
+): JsonObject {
+  return {
+    apiVersion: 'admission.k8s.io/v1',
+    kind: 'AdmissionReview',
+    request: {
+      uid,
+      kind: { group: '', version: 'v1', kind: 'Pod' },
+      resource: { group: '', version: 'v1', resource: 'pods' },
+      requestKind: { group: '', version: 'v1', kind: 'Pod' },
+      requestResource: { group: '', version: 'v1', resource: 'pods' },
+      namespace: 'team-a',
+      operation: 'CREATE',
+      userInfo: { username: 'system:serviceaccount:kube-system:replicaset-controller' },
+      object,
+      oldObject: null,
+      dryRun: false,
+      options: { apiVersion: 'meta.k8s.io/v1', kind: 'CreateOptions' },
+      ...request,
+    },
+  };
+}
+
+export const JSON_HEADERS = { 'content-type': 'application/json' };
+
+/** The text of the metric line `name{labels} value`, or undefined. */
+export function metricValue(text: string, series: string): number | undefined {
+  const line = text.split('\n').find((l) => l.startsWith(`${series} `));
+  return line === undefined ? undefined : Number(line.slice(series.length + 1));
+}
+
+export function getMetrics(port: number): Promise<string> {
+  return new Promise((resolve, reject) => {
+    get({ host: '127.0.0.1', port, path: '/metrics' }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () => {
+        resolve(Buffer.concat(chunks).toString('utf8'));
+      });
+    }).on('error', reject);
+  });
+}
+
+/** Resolves with the first event for which `accept` is true, or rejects after `ms`. */
+export function waitFor<T>(
+  subscribe: (listener: (value: T) => void) => () => void,
+  accept: (value: T) => boolean,
+  ms: number,
+  what: string,
+): Promise<T> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      unsubscribe();
+      reject(new Error(`timed out after ${ms} ms waiting for ${what}`));
+    }, ms);
+    const unsubscribe = subscribe((value) => {
+      if (!accept(value)) return;
+      clearTimeout(timer);
+      unsubscribe();
+      resolve(value);
+    });
+  });
+}
+
+export interface InFlight {
+  /** Resolves once the server has read the request headers (it answered 100 Continue). */
+  started: Promise<void>;
+  /** Sends the body and resolves with the answer. */
+  finish: () => Promise<HttpResult>;
+}
+
+/**
+ * A request that the server has begun but not finished: the headers go out with
+ * `Expect: 100-continue`, and the body only when `finish` is called.
+ */
+export function inFlight(port: number, ca: string | string[], body: string): InFlight {
+  const req = request({
+    host: '127.0.0.1',
+    port,
+    method: 'POST',
+    path: '/mutate',
+    headers: { ...JSON_HEADERS, 'content-length': Buffer.byteLength(body), expect: '100-continue' },
+    ca,
+    agent: false,
+  });
+  const started = new Promise<void>((resolve, reject) => {
+    req.once('continue', resolve);
+    req.once('error', reject);
+  });
+  const answered = new Promise<HttpResult>((resolve, reject) => {
+    req.on('error', reject);
+    req.on('response', (res) => {
+      const certificate = peerFingerprint(res.socket);
+      const chunks: Buffer[] = [];
+      res.on('data', (chunk: Buffer) => chunks.push(chunk));
+      res.on('end', () => {
+        resolve({
+          status: res.statusCode ?? 0,
+          headers: res.headers,
+          body: Buffer.concat(chunks).toString('utf8'),
+          certificate,
+        });
+      });
+      res.on('error', reject);
+    });
+  });
+  // Failures surface through `started` or `finish`; keep them from being reported twice.
+  answered.catch(() => undefined);
+  started.catch(() => undefined);
+  req.flushHeaders();
+  return {
+    started,
+    finish: () => {
+      req.end(body);
+      return answered;
+    },
+  };
+}
+
+/**
+ * Updates `dir` the way kubelet updates a mounted ConfigMap or Secret: the files go into a new
+ * hidden directory, `..data` is re-pointed at it with an atomic rename, each visible name is a
+ * symlink through `..data`, and the previous directory is removed.
+ */
+export async function kubeletSwap(dir: string, files: Record<string, string>, tag: string): Promise<void> {
+  const generation = `..${tag}`;
+  await mkdir(join(dir, generation));
+  for (const [name, content] of Object.entries(files)) await writeFile(join(dir, generation, name), content);
+  const previous = await readlink(join(dir, '..data')).catch(() => undefined);
+  await symlink(generation, join(dir, '..data_tmp'));
+  await rename(join(dir, '..data_tmp'), join(dir, '..data'));
+  for (const name of Object.keys(files)) {
+    const exists = await lstat(join(dir, name)).then(
+      () => true,
+      () => false,
+    );
+    if (!exists) await symlink(join('..data', name), join(dir, name));
+  }
+  if (previous !== undefined) await rm(join(dir, previous), { recursive: true, force: true });
+}
+
+function peerFingerprint(socket: unknown): string {
+  return socket instanceof TLSSocket ? socket.getPeerCertificate().fingerprint256 : '';
+}
