@@ -1,6 +1,150 @@
-import type { Command } from './command.js';
+import { existsSync } from 'node:fs';
+import { delimiter, join } from 'node:path';
+import { ApiException, KubeConfig } from '@kubernetes/client-node';
+import { ensureClusterCertificates } from '../certs/cluster.js';
+import { ensureCertificateFiles } from '../certs/files.js';
+import type { CertificateNames } from '../certs/validity.js';
+import type { Command, CommandIo } from './command.js';
+import { COMMON_OPTIONS, parseOptions, usage, UsageError, type OptionSpecs } from './options.js';
 
-export const certs: Command = (io) => {
-  io.stderr.write('sidekick certs: not built yet\n');
-  return Promise.resolve(1);
+const SPECS = {
+  dir: {
+    type: 'string',
+    description: 'offline: write ca.crt, tls.crt and tls.key to this directory instead of the cluster',
+  },
+  service: {
+    type: 'string',
+    default: 'sidekick',
+    description: "the webhook's Service (names the certificate)",
+  },
+  namespace: { type: 'string', default: 'sidekick', description: 'its namespace, where the Secret is kept' },
+  secret: { type: 'string', default: 'sidekick-tls', description: 'the kubernetes.io/tls Secret to create' },
+  webhook: {
+    type: 'string',
+    default: 'sidekick',
+    description: 'the MutatingWebhookConfiguration whose caBundle is set',
+  },
+  'dns-name': {
+    type: 'string',
+    multiple: true,
+    description: 'another DNS name for the certificate (repeat)',
+  },
+  'ip-address': { type: 'string', multiple: true, description: 'an IP address for the certificate (repeat)' },
+  days: { type: 'string', default: '365', description: 'validity of the serving certificate in days' },
+  force: { type: 'boolean', description: 'issue a new certificate even if the kept one is good' },
+  kubeconfig: {
+    type: 'string',
+    description: 'kubeconfig file (default: $KUBECONFIG, the in-cluster account, ~/.kube/config)',
+  },
+  help: COMMON_OPTIONS.help,
+} as const satisfies OptionSpecs;
+
+const USAGE_LINE = 'certs [--dir DIR] [options]';
+
+/** What the apiserver calls a Service webhook by, plus whatever else was asked for. */
+function namesFor(service: string, namespace: string, dns: string[], ips: string[]): CertificateNames {
+  const dnsNames = [
+    `${service}.${namespace}.svc`,
+    `${service}.${namespace}.svc.cluster.local`,
+    `${service}.${namespace}`,
+    service,
+    ...dns,
+  ];
+  return { dnsNames: [...new Set(dnsNames)], ipAddresses: [...new Set(ips)] };
+}
+
+function parseDays(text: string | undefined): number {
+  const days = Number(text);
+  if (!Number.isInteger(days) || days < 1 || days > 3650) {
+    throw new UsageError(`--days: expected a whole number of days from 1 to 3650, got '${String(text)}'`);
+  }
+  return days;
+}
+
+/** The kubeconfig from the handed-in environment, not process.env. */
+function loadKubeConfig(explicit: string | undefined, env: CommandIo['env']): KubeConfig {
+  const kc = new KubeConfig();
+  const fromEnv = env.KUBECONFIG?.split(delimiter).find((path) => path !== '');
+  const home = env.HOME ?? env.USERPROFILE;
+  const homeConfig = home === undefined ? undefined : join(home, '.kube', 'config');
+  if (explicit !== undefined) kc.loadFromFile(explicit);
+  else if (fromEnv !== undefined) kc.loadFromFile(fromEnv);
+  else if (env.KUBERNETES_SERVICE_HOST !== undefined) kc.loadFromCluster();
+  else if (homeConfig !== undefined && existsSync(homeConfig)) kc.loadFromFile(homeConfig);
+  else
+    throw new UsageError(
+      'no kubeconfig: use --kubeconfig, set KUBECONFIG, or run in a cluster (or use --dir)',
+    );
+  return kc;
+}
+
+function describeApiError(error: unknown): string {
+  if (error instanceof ApiException) {
+    const failure = error as ApiException<unknown>;
+    const body: unknown = failure.body;
+    const message =
+      typeof body === 'string' ? (extractMessage(body) ?? body) : error instanceof Error ? error.message : '';
+    return `the API answered ${String(failure.code)}: ${message}`;
+  }
+  return error instanceof Error ? error.message : String(error);
+}
+
+function extractMessage(body: string): string | undefined {
+  try {
+    const parsed: unknown = JSON.parse(body);
+    if (
+      typeof parsed === 'object' &&
+      parsed !== null &&
+      'message' in parsed &&
+      typeof parsed.message === 'string'
+    ) {
+      return parsed.message;
+    }
+  } catch {
+    // not a Status
+  }
+  return undefined;
+}
+
+export const certs: Command = async (io) => {
+  const { options, positionals } = parseOptions(SPECS, io.argv, io.env);
+  if (options.help) {
+    io.stdout.write(usage(USAGE_LINE, SPECS));
+    return 0;
+  }
+  if (positionals.length > 0) throw new UsageError(`unexpected argument '${positionals.join(' ')}'`);
+  const service = options.service ?? 'sidekick';
+  const namespace = options.namespace ?? 'sidekick';
+  const names = namesFor(service, namespace, options['dns-name'], options['ip-address']);
+  const days = parseDays(options.days);
+
+  if (options.dir !== undefined) {
+    const result = await ensureCertificateFiles(options.dir, names, { days, force: options.force });
+    const why = result.reason === undefined ? '' : ` (${result.reason})`;
+    io.stdout.write(`${result.dir}: ${result.action}${why}: ca.crt, tls.crt, tls.key\n`);
+    io.stdout.write(`caBundle: ${Buffer.from(result.ca).toString('base64')}\n`);
+    return 0;
+  }
+
+  const kubeConfig = loadKubeConfig(options.kubeconfig, io.env);
+  const secretName = options.secret ?? 'sidekick-tls';
+  const webhook = options.webhook ?? 'sidekick';
+  try {
+    const result = await ensureClusterCertificates(kubeConfig, {
+      namespace,
+      secretName,
+      webhookConfiguration: webhook,
+      names,
+      days,
+      force: options.force,
+    });
+    const why = result.reason === undefined ? '' : ` (${result.reason})`;
+    io.stdout.write(`secret ${namespace}/${secretName}: ${result.secret}${why}\n`);
+    const patched = result.patched.length === 0 ? 'already set' : `set for ${result.patched.join(', ')}`;
+    io.stdout.write(`mutatingwebhookconfiguration ${webhook}: caBundle ${patched}\n`);
+    return 0;
+  } catch (error) {
+    io.stderr.write(`sidekick certs: ${describeApiError(error)}\n`);
+    return 1;
+  }
 };
