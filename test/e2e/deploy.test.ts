@@ -1,0 +1,216 @@
+// deploy/ and the Dockerfile, checked by reading: what the control-plane test cannot see (the
+// names that tie the objects together, the cert-manager overlay, the image build).
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { readFile } from 'node:fs/promises';
+import { describe, it } from 'node:test';
+import { promisify } from 'node:util';
+import { parse } from 'yaml';
+import { isObject, type Json, type JsonObject } from '../../src/json.js';
+import { loadKustomization, loadManifest } from './harness/manifests.js';
+import { str } from './harness/objects.js';
+import { repoPath } from './harness/paths.js';
+
+const execFileAsync = promisify(execFile);
+const CLUSTER_SCOPED = new Set([
+  'Namespace',
+  'ClusterRole',
+  'ClusterRoleBinding',
+  'MutatingWebhookConfiguration',
+]);
+
+function find(objects: JsonObject[], kind: string, name: string): JsonObject {
+  const found = objects.find((o) => o.kind === kind && isObject(o.metadata) && o.metadata.name === name);
+  assert.ok(found, `no ${kind} ${name}`);
+  return found;
+}
+
+/** Follows a path of keys and indexes; fails the test when a step is missing. */
+function at(value: Json | undefined, ...path: (string | number)[]): Json {
+  let current: Json | undefined = value;
+  for (const step of path) {
+    if (typeof step === 'number') current = Array.isArray(current) ? current[step] : undefined;
+    else current = isObject(current) ? current[step] : undefined;
+    assert.ok(current !== undefined, `missing ${path.join('.')}`);
+  }
+  return current as Json;
+}
+
+function objectsAt(value: Json | undefined, ...path: (string | number)[]): JsonObject[] {
+  const list = at(value, ...path);
+  assert.ok(Array.isArray(list), `${path.join('.')} is not a list`);
+  return list.filter(isObject);
+}
+
+void describe('deploy/base', async () => {
+  const objects = await loadKustomization(repoPath('deploy/base'));
+  const deployment = find(objects, 'Deployment', 'sidekick');
+  const podSpec = at(deployment, 'spec', 'template', 'spec') as JsonObject;
+  const container = objectsAt(podSpec, 'containers')[0]!;
+  const args = objectsAt(find(objects, 'Job', 'sidekick-certs'), 'spec', 'template', 'spec', 'containers')[0]!
+    .args as string[];
+  const flag = (list: string[], name: string): string | undefined =>
+    list.find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3);
+
+  void it('keeps every namespaced object in namespace sidekick, named in each file', () => {
+    for (const object of objects) {
+      const metadata = at(object, 'metadata') as JsonObject;
+      if (CLUSTER_SCOPED.has(str(object.kind))) assert.equal(metadata.namespace, undefined);
+      else assert.equal(metadata.namespace, 'sidekick', `${str(object.kind)} ${str(metadata.name)}`);
+    }
+  });
+
+  void it('ships the built-in templates as its ConfigMap, up to date', async () => {
+    await execFileAsync(process.execPath, [repoPath('scripts/sync-deploy-templates.mjs'), '--check']);
+    const configMap = find(objects, 'ConfigMap', 'sidekick-templates');
+    const data = at(configMap, 'data') as JsonObject;
+    assert.ok(Object.keys(data).length >= 5);
+    for (const [file, text] of Object.entries(data)) {
+      assert.equal(text, await readFile(repoPath(`templates/${file}`), 'utf8'));
+    }
+    const volume = objectsAt(podSpec, 'volumes').find((v) => isObject(v.configMap));
+    assert.equal(at(volume, 'configMap', 'name'), 'sidekick-templates');
+    const mount = objectsAt(container, 'volumeMounts').find((m) => m.name === volume?.name);
+    assert.equal(flag(container.args as string[], 'templates'), at(mount, 'mountPath'));
+    assert.equal(mount?.subPath, undefined, 'a subPath mount never sees ConfigMap updates');
+  });
+
+  void it('serves with the Secret that `sidekick certs` writes, for the Service the webhook calls', () => {
+    const secretVolume = objectsAt(podSpec, 'volumes').find((v) => isObject(v.secret));
+    assert.equal(at(secretVolume, 'secret', 'secretName'), flag(args, 'secret'));
+    const mount = objectsAt(container, 'volumeMounts').find((m) => m.name === secretVolume?.name);
+    assert.equal(flag(container.args as string[], 'tls-cert'), `${str(at(mount, 'mountPath'))}/tls.crt`);
+    assert.equal(flag(container.args as string[], 'tls-key'), `${str(at(mount, 'mountPath'))}/tls.key`);
+
+    const service = find(objects, 'Service', 'sidekick');
+    const webhook = objectsAt(find(objects, 'MutatingWebhookConfiguration', 'sidekick'), 'webhooks')[0]!;
+    assert.equal(at(webhook, 'clientConfig', 'service', 'name'), flag(args, 'service'));
+    assert.equal(at(webhook, 'clientConfig', 'service', 'namespace'), flag(args, 'namespace'));
+    assert.equal(at(webhook, 'clientConfig', 'service', 'name'), 'sidekick');
+    const port = objectsAt(service, 'spec', 'ports').find(
+      (p) => p.port === at(webhook, 'clientConfig', 'service', 'port'),
+    );
+    assert.ok(port, 'the Service has the port the webhook calls');
+    const containerPort = objectsAt(container, 'ports').find((p) => p.name === port.targetPort);
+    assert.equal(JSON.stringify(containerPort?.containerPort), flag(container.args as string[], 'port'));
+    assert.equal(flag(container.args as string[], 'address'), '0.0.0.0');
+
+    const podLabels = at(deployment, 'spec', 'template', 'metadata', 'labels') as JsonObject;
+    for (const selector of [
+      at(service, 'spec', 'selector'),
+      at(deployment, 'spec', 'selector', 'matchLabels'),
+      at(find(objects, 'PodDisruptionBudget', 'sidekick'), 'spec', 'selector', 'matchLabels'),
+    ] as JsonObject[]) {
+      for (const [key, value] of Object.entries(selector)) assert.equal(podLabels[key], value, key);
+    }
+  });
+
+  void it('excludes the system namespaces and its own, and lets only annotated Pods through', () => {
+    const webhook = objectsAt(find(objects, 'MutatingWebhookConfiguration', 'sidekick'), 'webhooks')[0]!;
+    const expressions = objectsAt(webhook, 'namespaceSelector', 'matchExpressions');
+    const notIn = expressions.find((e) => e.key === 'kubernetes.io/metadata.name' && e.operator === 'NotIn');
+    assert.deepEqual([...(at(notIn, 'values') as string[])].sort(), [
+      'kube-node-lease',
+      'kube-public',
+      'kube-system',
+      'sidekick',
+    ]);
+    assert.ok(expressions.some((e) => e.key === 'sidekick.dev/injection' && e.operator === 'In'));
+    const [condition] = objectsAt(webhook, 'matchConditions');
+    assert.match(str(condition?.expression), /'sidekick\.dev\/inject' in object\.metadata\.annotations/);
+  });
+
+  void it('gives the server no API access and the certs Job only its Secret and webhook configuration', () => {
+    assert.equal(podSpec.automountServiceAccountToken, false);
+    const server = find(objects, 'ServiceAccount', str(podSpec.serviceAccountName));
+    assert.equal(server.automountServiceAccountToken, false);
+    const bound = objects.filter(
+      (o) =>
+        (o.kind === 'RoleBinding' || o.kind === 'ClusterRoleBinding') &&
+        objectsAt(o, 'subjects').some((s) => s.name === podSpec.serviceAccountName),
+    );
+    assert.deepEqual(bound, [], 'nothing is bound to the server account');
+
+    const role = find(objects, 'Role', 'sidekick-certs');
+    const named = objectsAt(role, 'rules').filter((r) => Array.isArray(r.resourceNames));
+    assert.deepEqual(
+      named.map((r) => r.resourceNames),
+      [[flag(args, 'secret')]],
+    );
+    const clusterRole = find(objects, 'ClusterRole', 'sidekick-certs');
+    for (const rule of objectsAt(clusterRole, 'rules')) {
+      assert.deepEqual(rule.resourceNames, [flag(args, 'webhook')]);
+      assert.ok(!(rule.verbs as string[]).some((v) => v === '*' || v === 'delete' || v === 'list'));
+    }
+  });
+
+  void it('runs the server highly available and locked down', () => {
+    assert.ok(Number(at(deployment, 'spec', 'replicas')) >= 2);
+    assert.ok(at(podSpec, 'affinity', 'podAntiAffinity'));
+    for (const probe of ['readinessProbe', 'livenessProbe']) assert.ok(container[probe], probe);
+    assert.ok(at(container, 'resources', 'requests') && at(container, 'resources', 'limits'));
+    const security = at(container, 'securityContext') as JsonObject;
+    assert.equal(security.readOnlyRootFilesystem, true);
+    assert.equal(security.allowPrivilegeEscalation, false);
+    assert.equal(security.runAsNonRoot, true);
+    assert.deepEqual(at(security, 'capabilities', 'drop'), ['ALL']);
+    assert.equal(at(find(objects, 'PodDisruptionBudget', 'sidekick'), 'spec', 'minAvailable'), 1);
+  });
+});
+
+void describe('deploy/overlays/cert-manager', () => {
+  void it('lets cert-manager issue the Secret the server mounts and inject its CA', async () => {
+    const dir = repoPath('deploy/overlays/cert-manager');
+    const kustomization = parse(await readFile(`${dir}/kustomization.yaml`, 'utf8')) as JsonObject;
+    assert.deepEqual(kustomization.resources, ['../../base', 'certificates.yaml']);
+    const base = await loadKustomization(repoPath('deploy/base'));
+    const certificates = await loadManifest(`${dir}/certificates.yaml`);
+    const [annotation] = await loadManifest(`${dir}/inject-ca-from.yaml`);
+    const from = str(at(annotation, 'metadata', 'annotations', 'cert-manager.io/inject-ca-from'));
+    const [namespace, name] = from.split('/');
+    const serving = find(certificates, 'Certificate', name ?? '');
+    assert.equal(at(serving, 'metadata', 'namespace'), namespace);
+    const secretVolume = objectsAt(
+      find(base, 'Deployment', 'sidekick'),
+      'spec',
+      'template',
+      'spec',
+      'volumes',
+    ).find((v) => isObject(v.secret));
+    assert.equal(at(serving, 'spec', 'secretName'), at(secretVolume, 'secret', 'secretName'));
+    assert.ok((at(serving, 'spec', 'dnsNames') as string[]).includes('sidekick.sidekick.svc'));
+    // The patches delete exactly the base's certs Job and its account and permissions.
+    const deleted = (await loadManifest(`${dir}/without-certs-job.yaml`)).map(
+      (o) => `${str(o.kind)}/${str(at(o, 'metadata', 'name'))}`,
+    );
+    const certsParts = base
+      .filter(
+        (o) =>
+          isObject(o.metadata) &&
+          isObject(o.metadata.labels) &&
+          o.metadata.labels['app.kubernetes.io/component'] === 'certs',
+      )
+      .map((o) => `${str(o.kind)}/${str(at(o, 'metadata', 'name'))}`);
+    assert.deepEqual(deleted.sort(), certsParts.sort());
+  });
+});
+
+void describe('Dockerfile', () => {
+  void it('builds in one stage and runs as a numeric non-root user from the current Node LTS', async () => {
+    const text = await readFile(repoPath('Dockerfile'), 'utf8');
+    const lines = text.split('\n').filter((l) => !l.startsWith('#'));
+    assert.ok(lines.filter((l) => l.startsWith('FROM ')).length >= 2, 'multi-stage');
+    assert.match(text, /^ARG NODE_IMAGE=node:24-slim$/m);
+    assert.match(text, /npm ci --omit=dev/);
+    assert.match(text, /^USER 65532:65532$/m);
+    assert.match(text, /^ENTRYPOINT \["sidekick"\]$/m);
+    assert.match(text, /^CMD \["serve"\]$/m);
+    assert.match(text, /ln -s \/app\/dist\/src\/main\.js \/usr\/local\/bin\/sidekick/);
+    const main = await readFile(repoPath('src/main.ts'), 'utf8');
+    assert.ok(main.startsWith('#!/usr/bin/env node'), 'main.js runs through the symlink');
+    const ignore = await readFile(repoPath('.dockerignore'), 'utf8');
+    for (const kept of ['src', 'templates', 'package.json', 'package-lock.json', 'tsconfig.json']) {
+      assert.ok(!ignore.split('\n').includes(kept), `.dockerignore must not drop ${kept}`);
+    }
+  });
+});

@@ -1,0 +1,104 @@
+import { writeFile } from 'node:fs/promises';
+import { request } from 'node:https';
+import { join } from 'node:path';
+import { generateServingCertificate, type CertificateAuthority } from '../../../src/certs/generate.js';
+import { repoPath } from './paths.js';
+import { freePort } from './ports.js';
+import { ManagedProcess } from './processes.js';
+import { waitFor } from './wait.js';
+
+export interface TlsPair {
+  certFile: string;
+  keyFile: string;
+  /** The CA that signed it (PEM): the caBundle that makes the apiserver trust it. */
+  ca: string;
+}
+
+/** A serving certificate for https://127.0.0.1 (the apiserver calls a `url` webhook by IP). */
+export async function loopbackServingPair(
+  ca: CertificateAuthority,
+  dir: string,
+  name: string,
+): Promise<TlsPair> {
+  const issued = await generateServingCertificate({
+    ca,
+    days: 3,
+    dnsNames: ['localhost'],
+    ipAddresses: ['127.0.0.1'],
+  });
+  const pair = { certFile: join(dir, `${name}.crt`), keyFile: join(dir, `${name}.key`), ca: ca.cert };
+  await writeFile(pair.certFile, issued.cert);
+  await writeFile(pair.keyFile, issued.key, { mode: 0o600 });
+  return pair;
+}
+
+export interface InjectorOptions {
+  tls: TlsPair;
+  logDir: string;
+  /** Keep the port of an earlier run, so that the registered webhook URL stays right. */
+  port?: number;
+  injectorNamespace?: string;
+}
+
+/** The real `sidekick serve`, as a child process, with the built-in templates. */
+export class Injector {
+  private constructor(
+    readonly process: ManagedProcess,
+    readonly port: number,
+    readonly tls: TlsPair,
+  ) {}
+
+  get url(): string {
+    return `https://127.0.0.1:${String(this.port)}/mutate`;
+  }
+
+  static async start(options: InjectorOptions): Promise<Injector> {
+    const port = options.port ?? (await freePort());
+    const metricsPort = await freePort();
+    const child = ManagedProcess.start(
+      `sidekick-serve-${String(port)}`,
+      process.execPath,
+      [
+        repoPath('dist/src/main.js'),
+        'serve',
+        '--address=127.0.0.1',
+        `--port=${String(port)}`,
+        `--metrics-port=${String(metricsPort)}`,
+        `--tls-cert=${options.tls.certFile}`,
+        `--tls-key=${options.tls.keyFile}`,
+        `--templates=${repoPath('templates')}`,
+        `--injector-namespace=${options.injectorNamespace ?? 'sidekick'}`,
+        '--log-level=info',
+      ],
+      { logDir: options.logDir },
+    );
+    const injector = new Injector(child, port, options.tls);
+    try {
+      await waitFor(async () => ((await injector.readyz()) === 200 ? true : undefined), {
+        timeoutMs: 30_000,
+        what: `sidekick serve on port ${String(port)} to be ready`,
+        stopIf: () => (child.running ? undefined : `${child.describe()}\n${child.tail()}`),
+      });
+    } catch (error) {
+      await child.stop();
+      throw error;
+    }
+    return injector;
+  }
+
+  /** GET /readyz over TLS, verified against the CA the apiserver is given. */
+  readyz(): Promise<number> {
+    return new Promise((resolve, reject) => {
+      const req = request(
+        { host: '127.0.0.1', port: this.port, path: '/readyz', ca: this.tls.ca, timeout: 2000 },
+        (res) => {
+          res.resume();
+          resolve(res.statusCode ?? 0);
+        },
+      );
+      req.on('timeout', () => req.destroy(new Error('no answer from /readyz in 2 s')));
+      req.on('error', reject);
+      req.end();
+    });
+  }
+}

@@ -1,0 +1,55 @@
+import { readFile, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import { parse, parseAllDocuments } from 'yaml';
+import { isObject, type JsonObject } from '../../../src/json.js';
+
+// The harness applies a kustomization's resources as they are; anything that would make
+// `kubectl apply -k` produce something else must not appear.
+const UNDERSTOOD = new Set(['apiVersion', 'kind', 'resources']);
+
+/** The objects of a kustomization (resources only), in order; nested kustomizations are followed. */
+export async function loadKustomization(dir: string): Promise<JsonObject[]> {
+  const file = join(dir, 'kustomization.yaml');
+  const kustomization: unknown = parse(await readFile(file, 'utf8'));
+  if (!isObject(kustomization) || !Array.isArray(kustomization.resources)) {
+    throw new Error(`${file}: no resources list`);
+  }
+  const extra = Object.keys(kustomization).filter((key) => !UNDERSTOOD.has(key));
+  if (extra.length > 0)
+    throw new Error(`${file}: the e2e harness applies resources only, not ${extra.join(', ')}`);
+  const objects: JsonObject[] = [];
+  for (const entry of kustomization.resources) {
+    if (typeof entry !== 'string') throw new Error(`${file}: a resource that is not a path`);
+    const path = join(dir, entry);
+    if ((await stat(path)).isDirectory()) objects.push(...(await loadKustomization(path)));
+    else objects.push(...(await loadManifest(path)));
+  }
+  return objects;
+}
+
+export async function loadManifest(path: string): Promise<JsonObject[]> {
+  const objects: JsonObject[] = [];
+  for (const doc of parseAllDocuments(await readFile(path, 'utf8'))) {
+    if (doc.errors.length > 0) throw new Error(`${path}: ${doc.errors.map((e) => e.message).join('; ')}`);
+    const value: unknown = doc.toJS();
+    if (value === null || value === undefined) continue;
+    if (!isObject(value) || typeof value.kind !== 'string')
+      throw new Error(`${path}: not a Kubernetes object`);
+    objects.push(value);
+  }
+  return objects;
+}
+
+/**
+ * A MutatingWebhookConfiguration pointed at a local server, as envtest does: every webhook's
+ * clientConfig becomes `url` + `caBundle`; nothing else changes.
+ */
+export function withLocalClientConfig(config: JsonObject, url: string, caPem: string): JsonObject {
+  const copy = structuredClone(config);
+  const webhooks = Array.isArray(copy.webhooks) ? copy.webhooks : [];
+  for (const webhook of webhooks) {
+    if (!isObject(webhook)) throw new Error('a webhook that is not an object');
+    webhook.clientConfig = { url, caBundle: Buffer.from(caPem).toString('base64') };
+  }
+  return copy;
+}

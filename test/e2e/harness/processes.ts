@@ -1,0 +1,130 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { closeSync, openSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+export interface Exit {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  /** Set when the process could not be started at all. */
+  error?: Error;
+}
+
+const running = new Set<ChildProcess>();
+let hooked = false;
+
+/** Child processes must not outlive the test process, however it ends. */
+function hookProcessExit(): void {
+  if (hooked) return;
+  hooked = true;
+  process.on('exit', () => {
+    for (const child of running) child.kill('SIGKILL');
+  });
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+    process.once(signal, () => {
+      for (const child of running) child.kill('SIGKILL');
+      process.exit(128 + (signal === 'SIGINT' ? 2 : 15));
+    });
+  }
+}
+
+export interface StartOptions {
+  logDir: string;
+  env?: NodeJS.ProcessEnv;
+  cwd?: string;
+}
+
+/** A child process whose output goes to a log file, stopped with SIGTERM and then SIGKILL. */
+export class ManagedProcess {
+  readonly exited: Promise<Exit>;
+  private exit: Exit | undefined;
+
+  private constructor(
+    readonly name: string,
+    readonly logPath: string,
+    private readonly child: ChildProcess,
+  ) {
+    this.exited = new Promise((resolve) => {
+      const done = (exit: Exit): void => {
+        running.delete(child);
+        this.exit ??= exit;
+        resolve(this.exit);
+      };
+      child.once('exit', (code, signal) => {
+        done({ code, signal });
+      });
+      child.once('error', (error) => {
+        done({ code: null, signal: null, error });
+      });
+    });
+  }
+
+  static start(
+    name: string,
+    command: string,
+    args: readonly string[],
+    options: StartOptions,
+  ): ManagedProcess {
+    hookProcessExit();
+    const logPath = join(options.logDir, `${name}.log`);
+    const fd = openSync(logPath, 'a');
+    try {
+      const child = spawn(command, args, {
+        stdio: ['ignore', fd, fd],
+        env: options.env ?? process.env,
+        cwd: options.cwd,
+      });
+      running.add(child);
+      return new ManagedProcess(name, logPath, child);
+    } finally {
+      closeSyncQuietly(fd);
+    }
+  }
+
+  get pid(): number | undefined {
+    return this.child.pid;
+  }
+
+  get running(): boolean {
+    return this.exit === undefined;
+  }
+
+  /** SIGTERM, then SIGKILL after `graceMs`. Resolves with how it ended. */
+  async stop(graceMs = 5000): Promise<Exit> {
+    if (this.exit) return this.exit;
+    this.child.kill('SIGTERM');
+    const timer = setTimeout(() => this.child.kill('SIGKILL'), graceMs);
+    try {
+      return await this.exited;
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  /** The last lines of the log, for a failing test's report. */
+  tail(lines = 40): string {
+    let text: string;
+    try {
+      text = readFileSync(this.logPath, 'utf8');
+    } catch {
+      return `(no log at ${this.logPath})`;
+    }
+    const all = text.trimEnd().split('\n');
+    return all.slice(-lines).join('\n');
+  }
+
+  describe(): string {
+    const exit = this.exit;
+    const state = exit
+      ? (exit.error?.message ?? `exited (code ${String(exit.code)}, signal ${String(exit.signal)})`)
+      : 'running';
+    return `${this.name} [pid ${String(this.pid)}, ${state}] ${this.logPath}`;
+  }
+}
+
+function closeSyncQuietly(fd: number): void {
+  try {
+    closeSync(fd);
+  } catch {
+    // already closed
+  }
+}
