@@ -159,14 +159,18 @@ function stringOf(value: Json | undefined): string | undefined {
 
 /** Iterative, so that the check itself cannot overflow the stack it protects. */
 export function deeperThan(root: JsonObject, limit: number): boolean {
-  const stack: [Json, number][] = [[root, 1]];
-  for (let item = stack.pop(); item !== undefined; item = stack.pop()) {
-    const [value, depth] = item;
+  const values: Json[] = [root];
+  const depths: number[] = [1];
+  for (;;) {
+    const value = values.pop();
+    const depth = depths.pop();
+    if (value === undefined || depth === undefined) return false;
     if (depth > limit) return true;
     const children = Array.isArray(value) ? value : isObject(value) ? Object.values(value) : [];
     for (const child of children) {
-      if (typeof child === 'object' && child !== null) stack.push([child, depth + 1]);
+      if (typeof child !== 'object' || child === null) continue;
+      values.push(child);
+      depths.push(depth + 1);
     }
   }
-  return false;
 }

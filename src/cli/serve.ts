@@ -3,7 +3,7 @@ import type { LevelWithSilent } from 'pino';
 import { createLogger, isLogLevel } from '../log.js';
 import { DEFAULT_MAX_BODY_BYTES } from '../server/body.js';
 import { ensureSelfSignedCertificate } from '../server/selfsigned.js';
-import { DEFAULT_SHUTDOWN_DEADLINE_MS, startServer } from '../server/server.js';
+import { DEFAULT_SHUTDOWN_DEADLINE_MS, startServer, type RunningServer } from '../server/server.js';
 import type { TlsFiles } from '../server/tls.js';
 import { builtinTemplateDir } from '../templates/load.js';
 import type { Command, CommandIo } from './command.js';
@@ -142,18 +142,24 @@ export const serve: Command = async (io) => {
 async function run(config: Settings, tls: TlsFiles): Promise<number> {
   const logger = createLogger(config.level, 1);
   const stopped = waitForSignal();
-  const running = await startServer({
-    address: config.address,
-    port: config.port,
-    tls,
-    templatesDir: config.templatesDir,
-    ...(config.metricsPort !== 0 ? { metricsPort: config.metricsPort } : {}),
-    ...(config.prefix !== undefined ? { prefix: config.prefix } : {}),
-    ...(config.injectorNamespace ? { injectorNamespace: config.injectorNamespace } : {}),
-    maxBodyBytes: config.maxBodyBytes,
-    logger,
-    processMetrics: true,
-  });
+  let running: RunningServer;
+  try {
+    running = await startServer({
+      address: config.address,
+      port: config.port,
+      tls,
+      templatesDir: config.templatesDir,
+      ...(config.metricsPort !== 0 ? { metricsPort: config.metricsPort } : {}),
+      ...(config.prefix !== undefined ? { prefix: config.prefix } : {}),
+      ...(config.injectorNamespace ? { injectorNamespace: config.injectorNamespace } : {}),
+      maxBodyBytes: config.maxBodyBytes,
+      logger,
+      processMetrics: true,
+    });
+  } catch (error) {
+    logger.fatal({ err: error }, 'cannot start');
+    return 1;
+  }
   logger.info(
     {
       url: running.url,

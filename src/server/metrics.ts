@@ -20,7 +20,7 @@ export function createMetrics(options: { processMetrics?: boolean } = {}): Metri
   const registry = new Registry();
   const registers = [registry];
   if (options.processMetrics) collectDefaultMetrics({ register: registry });
-  return {
+  const metrics: Metrics = {
     registry,
     admissions: new Counter({
       name: 'sidekick_admissions_total',
@@ -64,7 +64,24 @@ export function createMetrics(options: { processMetrics?: boolean } = {}): Metri
       registers,
     }),
   };
+  // Series exist from the start, so that rate() and alerts see a 0 rather than nothing.
+  for (const result of DECISIONS) metrics.admissions.inc({ result }, 0);
+  for (const counter of [metrics.templateReloads, metrics.tlsReloads]) {
+    counter.inc({ result: 'success' }, 0);
+    counter.inc({ result: 'error' }, 0);
+  }
+  return metrics;
 }
+
+const DECISIONS: readonly AdmissionDecision[] = [
+  'injected',
+  'unchanged',
+  'skipped',
+  'ignored',
+  'refused',
+  'invalid',
+  'errored',
+];
 
 export function recordAdmission(
   metrics: Metrics,
