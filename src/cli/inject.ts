@@ -1,16 +1,13 @@
-import type { Command } from './command.js';
-import { injectDocuments, type ObjectReport } from './documents.js';
+import type { Command, CommandIo } from './command.js';
+import { injectDocuments, type DocumentsResult, type ObjectReport } from './documents.js';
+import { explainReport } from './explain-text.js';
 import { loadTemplates, readInput } from './input.js';
 import { COMMON_OPTIONS, parseOptions, usage } from './options.js';
 
 export const INJECT_OPTIONS = {
   ...COMMON_OPTIONS,
   filename: { type: 'string', short: 'f', description: "YAML to read ('-' for standard input, the default)" },
-  namespace: {
-    type: 'string',
-    default: 'default',
-    description: 'namespace to assume for objects without one',
-  },
+  namespace: { type: 'string', default: 'default', description: 'namespace to assume for objects without one' },
   'injector-namespace': { type: 'string', description: "the injector's own namespace (never injected)" },
 } as const;
 
@@ -21,23 +18,36 @@ export function messages(report: ObjectReport): string[] {
   return lines;
 }
 
-export const inject: Command = async (io) => {
+/** What `inject` and `explain` share: options, templates, input, and the one injection code path. */
+async function injectInput(io: CommandIo, name: string): Promise<DocumentsResult | number> {
   const { options } = parseOptions(INJECT_OPTIONS, io.argv, io.env);
   if (options.help) {
-    io.stdout.write(usage('inject [-f FILE|-]', INJECT_OPTIONS));
+    io.stdout.write(usage(`${name} [-f FILE|-]`, INJECT_OPTIONS));
     return 0;
   }
   const templates = await loadTemplates(io, options.templates);
   if (!templates) return 1;
-  const text = await readInput(io, options.filename);
-  const result = injectDocuments(text, {
+  const injectorNamespace = options['injector-namespace'];
+  return injectDocuments(await readInput(io, options.filename), {
     templates,
     namespace: options.namespace ?? 'default',
     prefix: options.prefix ?? 'sidekick.dev',
-    ...(options['injector-namespace'] ? { injectorNamespace: options['injector-namespace'] } : {}),
+    ...(injectorNamespace ? { injectorNamespace } : {}),
   });
+}
+
+export const inject: Command = async (io) => {
+  const result = await injectInput(io, 'inject');
+  if (typeof result === 'number') return result;
   for (const report of result.reports) io.stderr.write(messages(report).join(''));
   if (result.refused) return 1;
   io.stdout.write(result.output);
   return 0;
+};
+
+export const explain: Command = async (io) => {
+  const result = await injectInput(io, 'explain');
+  if (typeof result === 'number') return result;
+  io.stdout.write(result.reports.map(explainReport).join(''));
+  return result.refused ? 1 : 0;
 };
