@@ -8,7 +8,7 @@ import { promisify } from 'node:util';
 import { parse } from 'yaml';
 import { isObject, type Json, type JsonObject } from '../../src/json.js';
 import { loadKustomization, loadManifest } from './harness/manifests.js';
-import { str } from './harness/objects.js';
+import { at, objectAt, str, stringsAt } from './harness/objects.js';
 import { repoPath } from './harness/paths.js';
 
 const execFileAsync = promisify(execFile);
@@ -25,17 +25,6 @@ function find(objects: JsonObject[], kind: string, name: string): JsonObject {
   return found;
 }
 
-/** Follows a path of keys and indexes; fails the test when a step is missing. */
-function at(value: Json | undefined, ...path: (string | number)[]): Json {
-  let current: Json | undefined = value;
-  for (const step of path) {
-    if (typeof step === 'number') current = Array.isArray(current) ? current[step] : undefined;
-    else current = isObject(current) ? current[step] : undefined;
-    assert.ok(current !== undefined, `missing ${path.join('.')}`);
-  }
-  return current as Json;
-}
-
 function objectsAt(value: Json | undefined, ...path: (string | number)[]): JsonObject[] {
   const list = at(value, ...path);
   assert.ok(Array.isArray(list), `${path.join('.')} is not a list`);
@@ -45,16 +34,23 @@ function objectsAt(value: Json | undefined, ...path: (string | number)[]): JsonO
 void describe('deploy/base', async () => {
   const objects = await loadKustomization(repoPath('deploy/base'));
   const deployment = find(objects, 'Deployment', 'sidekick');
-  const podSpec = at(deployment, 'spec', 'template', 'spec') as JsonObject;
+  const podSpec = objectAt(deployment, 'spec', 'template', 'spec');
   const container = objectsAt(podSpec, 'containers')[0]!;
-  const args = objectsAt(find(objects, 'Job', 'sidekick-certs'), 'spec', 'template', 'spec', 'containers')[0]!
-    .args as string[];
+  const args = stringsAt(
+    find(objects, 'Job', 'sidekick-certs'),
+    'spec',
+    'template',
+    'spec',
+    'containers',
+    0,
+    'args',
+  );
   const flag = (list: string[], name: string): string | undefined =>
     list.find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3);
 
   void it('keeps every namespaced object in namespace sidekick, named in each file', () => {
     for (const object of objects) {
-      const metadata = at(object, 'metadata') as JsonObject;
+      const metadata = objectAt(object, 'metadata');
       if (CLUSTER_SCOPED.has(str(object.kind))) assert.equal(metadata.namespace, undefined);
       else assert.equal(metadata.namespace, 'sidekick', `${str(object.kind)} ${str(metadata.name)}`);
     }
@@ -63,7 +59,7 @@ void describe('deploy/base', async () => {
   void it('ships the built-in templates as its ConfigMap, up to date', async () => {
     await execFileAsync(process.execPath, [repoPath('scripts/sync-deploy-templates.mjs'), '--check']);
     const configMap = find(objects, 'ConfigMap', 'sidekick-templates');
-    const data = at(configMap, 'data') as JsonObject;
+    const data = objectAt(configMap, 'data');
     assert.ok(Object.keys(data).length >= 5);
     for (const [file, text] of Object.entries(data)) {
       assert.equal(text, await readFile(repoPath(`templates/${file}`), 'utf8'));
@@ -71,7 +67,7 @@ void describe('deploy/base', async () => {
     const volume = objectsAt(podSpec, 'volumes').find((v) => isObject(v.configMap));
     assert.equal(at(volume, 'configMap', 'name'), 'sidekick-templates');
     const mount = objectsAt(container, 'volumeMounts').find((m) => m.name === volume?.name);
-    assert.equal(flag(container.args as string[], 'templates'), at(mount, 'mountPath'));
+    assert.equal(flag(stringsAt(container, 'args'), 'templates'), at(mount, 'mountPath'));
     assert.equal(mount?.subPath, undefined, 'a subPath mount never sees ConfigMap updates');
   });
 
@@ -79,8 +75,8 @@ void describe('deploy/base', async () => {
     const secretVolume = objectsAt(podSpec, 'volumes').find((v) => isObject(v.secret));
     assert.equal(at(secretVolume, 'secret', 'secretName'), flag(args, 'secret'));
     const mount = objectsAt(container, 'volumeMounts').find((m) => m.name === secretVolume?.name);
-    assert.equal(flag(container.args as string[], 'tls-cert'), `${str(at(mount, 'mountPath'))}/tls.crt`);
-    assert.equal(flag(container.args as string[], 'tls-key'), `${str(at(mount, 'mountPath'))}/tls.key`);
+    assert.equal(flag(stringsAt(container, 'args'), 'tls-cert'), `${str(at(mount, 'mountPath'))}/tls.crt`);
+    assert.equal(flag(stringsAt(container, 'args'), 'tls-key'), `${str(at(mount, 'mountPath'))}/tls.key`);
 
     const service = find(objects, 'Service', 'sidekick');
     const webhook = objectsAt(find(objects, 'MutatingWebhookConfiguration', 'sidekick'), 'webhooks')[0]!;
@@ -92,15 +88,15 @@ void describe('deploy/base', async () => {
     );
     assert.ok(port, 'the Service has the port the webhook calls');
     const containerPort = objectsAt(container, 'ports').find((p) => p.name === port.targetPort);
-    assert.equal(JSON.stringify(containerPort?.containerPort), flag(container.args as string[], 'port'));
-    assert.equal(flag(container.args as string[], 'address'), '0.0.0.0');
+    assert.equal(JSON.stringify(containerPort?.containerPort), flag(stringsAt(container, 'args'), 'port'));
+    assert.equal(flag(stringsAt(container, 'args'), 'address'), '0.0.0.0');
 
-    const podLabels = at(deployment, 'spec', 'template', 'metadata', 'labels') as JsonObject;
+    const podLabels = objectAt(deployment, 'spec', 'template', 'metadata', 'labels');
     for (const selector of [
-      at(service, 'spec', 'selector'),
-      at(deployment, 'spec', 'selector', 'matchLabels'),
-      at(find(objects, 'PodDisruptionBudget', 'sidekick'), 'spec', 'selector', 'matchLabels'),
-    ] as JsonObject[]) {
+      objectAt(service, 'spec', 'selector'),
+      objectAt(deployment, 'spec', 'selector', 'matchLabels'),
+      objectAt(find(objects, 'PodDisruptionBudget', 'sidekick'), 'spec', 'selector', 'matchLabels'),
+    ]) {
       for (const [key, value] of Object.entries(selector)) assert.equal(podLabels[key], value, key);
     }
   });
@@ -109,7 +105,7 @@ void describe('deploy/base', async () => {
     const webhook = objectsAt(find(objects, 'MutatingWebhookConfiguration', 'sidekick'), 'webhooks')[0]!;
     const expressions = objectsAt(webhook, 'namespaceSelector', 'matchExpressions');
     const notIn = expressions.find((e) => e.key === 'kubernetes.io/metadata.name' && e.operator === 'NotIn');
-    assert.deepEqual([...(at(notIn, 'values') as string[])].sort(), [
+    assert.deepEqual([...stringsAt(notIn, 'values')].sort(), [
       'kube-node-lease',
       'kube-public',
       'kube-system',
@@ -140,7 +136,7 @@ void describe('deploy/base', async () => {
     const clusterRole = find(objects, 'ClusterRole', 'sidekick-certs');
     for (const rule of objectsAt(clusterRole, 'rules')) {
       assert.deepEqual(rule.resourceNames, [flag(args, 'webhook')]);
-      assert.ok(!(rule.verbs as string[]).some((v) => v === '*' || v === 'delete' || v === 'list'));
+      assert.ok(!stringsAt(rule, 'verbs').some((v) => v === '*' || v === 'delete' || v === 'list'));
     }
   });
 
@@ -149,7 +145,7 @@ void describe('deploy/base', async () => {
     assert.ok(at(podSpec, 'affinity', 'podAntiAffinity'));
     for (const probe of ['readinessProbe', 'livenessProbe']) assert.ok(container[probe], probe);
     assert.ok(at(container, 'resources', 'requests') && at(container, 'resources', 'limits'));
-    const security = at(container, 'securityContext') as JsonObject;
+    const security = objectAt(container, 'securityContext');
     assert.equal(security.readOnlyRootFilesystem, true);
     assert.equal(security.allowPrivilegeEscalation, false);
     assert.equal(security.runAsNonRoot, true);
@@ -161,8 +157,8 @@ void describe('deploy/base', async () => {
 void describe('deploy/overlays/cert-manager', () => {
   void it('lets cert-manager issue the Secret the server mounts and inject its CA', async () => {
     const dir = repoPath('deploy/overlays/cert-manager');
-    const kustomization = parse(await readFile(`${dir}/kustomization.yaml`, 'utf8')) as JsonObject;
-    assert.deepEqual(kustomization.resources, ['../../base', 'certificates.yaml']);
+    const kustomization = parse(await readFile(`${dir}/kustomization.yaml`, 'utf8')) as Json;
+    assert.deepEqual(at(kustomization, 'resources'), ['../../base', 'certificates.yaml']);
     const base = await loadKustomization(repoPath('deploy/base'));
     const certificates = await loadManifest(`${dir}/certificates.yaml`);
     const [annotation] = await loadManifest(`${dir}/inject-ca-from.yaml`);
@@ -178,7 +174,7 @@ void describe('deploy/overlays/cert-manager', () => {
       'volumes',
     ).find((v) => isObject(v.secret));
     assert.equal(at(serving, 'spec', 'secretName'), at(secretVolume, 'secret', 'secretName'));
-    assert.ok((at(serving, 'spec', 'dnsNames') as string[]).includes('sidekick.sidekick.svc'));
+    assert.ok(stringsAt(serving, 'spec', 'dnsNames').includes('sidekick.sidekick.svc'));
     // The patches delete exactly the base's certs Job and its account and permissions.
     const deleted = (await loadManifest(`${dir}/without-certs-job.yaml`)).map(
       (o) => `${str(o.kind)}/${str(at(o, 'metadata', 'name'))}`,

@@ -6,7 +6,7 @@ import { KubeClient } from './kube.js';
 import { kubeconfigYaml } from './kubeconfig.js';
 import { writeControlPlanePki, type ControlPlanePki } from './pki.js';
 import { freePorts } from './ports.js';
-import { ManagedProcess } from './processes.js';
+import { forgetOnExit, ManagedProcess, removeOnExit } from './processes.js';
 import { waitFor } from './wait.js';
 
 export interface ControlPlane {
@@ -47,10 +47,12 @@ const CONTROLLERS = [
 export async function startControlPlane(): Promise<ControlPlane> {
   const binaries = await controlPlaneBinaries();
   const dir = await mkdtemp(join(tmpdir(), 'sidekick-e2e-'));
+  removeOnExit(dir);
   const processes: ManagedProcess[] = [];
   const stop = async (): Promise<void> => {
     for (const p of [...processes].reverse()) await p.stop();
     await rm(dir, { recursive: true, force: true });
+    forgetOnExit(dir);
   };
   const logTails = (lines = 30): string =>
     processes.map((p) => `--- ${p.describe()}\n${p.tail(lines)}`).join('\n');

@@ -1,3 +1,4 @@
+import assert from 'node:assert/strict';
 import { isObject, type Json, type JsonObject } from '../../../src/json.js';
 
 export const PREFIX = 'sidekick.dev';
@@ -95,6 +96,10 @@ export function initContainerNames(object: JsonObject): string[] {
   return initContainers(object).map((c) => str(c.name));
 }
 
+export function containers(object: JsonObject): JsonObject[] {
+  return list(specOf(object).containers);
+}
+
 /** Init containers that are native sidecars (restartPolicy: Always), in start order. */
 export function nativeSidecarNames(object: JsonObject): string[] {
   return initContainers(object)
@@ -122,4 +127,32 @@ export function statusSidecars(object: JsonObject): string[] | undefined {
   const parsed = JSON.parse(status) as Json;
   if (!isObject(parsed) || !Array.isArray(parsed.sidecars)) throw new Error(`malformed ${STATUS}: ${status}`);
   return parsed.sidecars.map(String);
+}
+
+/** Follows a path of keys and indexes; fails the test when a step is missing. */
+export function at(value: Json | undefined, ...path: (string | number)[]): Json {
+  let current: Json | undefined = value;
+  for (const step of path) {
+    if (typeof step === 'number') current = Array.isArray(current) ? current[step] : undefined;
+    else current = isObject(current) ? current[step] : undefined;
+    assert.ok(current !== undefined, `missing ${path.join('.')}`);
+  }
+  return current as Json;
+}
+
+/** `at`, and the value must be an object. */
+export function objectAt(value: Json | undefined, ...path: (string | number)[]): JsonObject {
+  const found = at(value, ...path);
+  assert.ok(isObject(found), `${path.join('.')} is not an object`);
+  return found;
+}
+
+/** `at`, and the value must be a list of strings. */
+export function stringsAt(value: Json | undefined, ...path: (string | number)[]): string[] {
+  const found = at(value, ...path);
+  assert.ok(
+    Array.isArray(found) && found.every((item) => typeof item === 'string'),
+    `${path.join('.')} is not a list of strings`,
+  );
+  return found;
 }

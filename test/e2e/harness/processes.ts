@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { closeSync, openSync, readFileSync } from 'node:fs';
+import { closeSync, openSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 
 export interface Exit {
@@ -10,21 +10,39 @@ export interface Exit {
 }
 
 const running = new Set<ChildProcess>();
+const scratchDirs = new Set<string>();
 let hooked = false;
 
-/** Child processes must not outlive the test process, however it ends. */
+function killAndClean(): void {
+  for (const child of running) child.kill('SIGKILL');
+  for (const dir of scratchDirs) rmSync(dir, { recursive: true, force: true });
+}
+
+/**
+ * Child processes and scratch directories must not outlive the test process, however it ends
+ * (a failed hook, an interrupted run): the normal path stops them in `after` hooks, this is the
+ * safety net.
+ */
 function hookProcessExit(): void {
   if (hooked) return;
   hooked = true;
-  process.on('exit', () => {
-    for (const child of running) child.kill('SIGKILL');
-  });
-  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.on('exit', killAndClean);
+  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
     process.once(signal, () => {
-      for (const child of running) child.kill('SIGKILL');
-      process.exit(128 + (signal === 'SIGINT' ? 2 : 15));
+      killAndClean();
+      process.exit(128 + (signal === 'SIGINT' ? 2 : signal === 'SIGTERM' ? 15 : 1));
     });
   }
+}
+
+/** Removes `dir` when the process exits, unless forgotten first (after a normal removal). */
+export function removeOnExit(dir: string): void {
+  hookProcessExit();
+  scratchDirs.add(dir);
+}
+
+export function forgetOnExit(dir: string): void {
+  scratchDirs.delete(dir);
 }
 
 export interface StartOptions {
