@@ -35,6 +35,14 @@ function help(): string {
   return `usage: sidekick <command> [options]\n\ncommands:\n${rows.join('\n')}\n\nEvery option also reads SIDEKICK_<OPTION> from the environment. Run 'sidekick <command> --help' for its options.\n`;
 }
 
+// A reader that closes early (`sidekick inject … | head`) is not an error of ours.
+for (const stream of [process.stdout, process.stderr]) {
+  stream.on('error', (error: NodeJS.ErrnoException) => {
+    if (error.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+    throw error;
+  });
+}
+
 async function main(): Promise<number> {
   const [name, ...argv] = process.argv.slice(2);
   if (name === undefined || name === '--help' || name === '-h' || name === 'help') {

@@ -7,7 +7,11 @@ import { COMMON_OPTIONS, parseOptions, usage } from './options.js';
 export const INJECT_OPTIONS = {
   ...COMMON_OPTIONS,
   filename: { type: 'string', short: 'f', description: "YAML to read ('-' for standard input, the default)" },
-  namespace: { type: 'string', default: 'default', description: 'namespace to assume for objects without one' },
+  namespace: {
+    type: 'string',
+    default: 'default',
+    description: 'namespace to assume for objects without one',
+  },
   'injector-namespace': { type: 'string', description: "the injector's own namespace (never injected)" },
 } as const;
 
