@@ -47,7 +47,10 @@ function watchedVolumes(sidecar: Sidecar, volumes: readonly JsonObject[], ctx: M
     }
     return named as string[];
   }
-  const config = volumes.filter(isConfigVolume).map((v) => nameOf(v) ?? '');
+  // Volumes other sidecars added (a CA, a key file) are theirs to read, not the app's config.
+  const config = volumes
+    .filter((v) => isConfigVolume(v) && !(nameOf(v) ?? '').startsWith('sidekick-'))
+    .map((v) => nameOf(v) ?? '');
   if (config.length === 0) {
     ctx.problems.push(
       `${sidecar.template.name}: the Pod has no configMap or secret volume to watch; add one or name volumes with ${key(ctx, sidecar.template, pvm.parameter)}`,

@@ -1,8 +1,10 @@
-/** A `$when` condition: `name`, `!name`, `name=literal` or `name^=prefix`. */
-export type Condition =
-  | { kind: 'set'; param: string; negate: boolean }
-  | { kind: 'equals'; param: string; value: string }
-  | { kind: 'prefix'; param: string; value: string };
+/** A `$when` condition: `name`, `name=literal` or `name^=prefix`, each negated by a leading `!`. */
+export interface Condition {
+  kind: 'set' | 'equals' | 'prefix';
+  param: string;
+  value: string;
+  negate: boolean;
+}
 
 const FORM = /^(!?)([a-z][a-z0-9-]*)(?:(\^?=)(.*))?$/s;
 
@@ -10,7 +12,6 @@ export function parseCondition(text: string): Condition | undefined {
   const match = FORM.exec(text.trim());
   if (!match) return undefined;
   const [, bang, param = '', op, value = ''] = match;
-  if (op === undefined) return { kind: 'set', param, negate: bang === '!' };
-  if (bang === '!') return undefined;
-  return op === '=' ? { kind: 'equals', param, value } : { kind: 'prefix', param, value };
+  const kind = op === undefined ? 'set' : op === '=' ? 'equals' : 'prefix';
+  return { kind, param, value, negate: bang === '!' };
 }

@@ -1,8 +1,11 @@
 /** DNS-1123 label: container, volume and template names. */
 export const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 export const PARAMETER_NAME = /^[a-z][a-z0-9]*(-[a-z0-9]+)*$/;
-/** `{{ name }}` with optional spaces. */
-export const PLACEHOLDER = /\{\{\s*([a-z][a-z0-9-]*)\s*\}\}/g;
+/** `{{ name }}` or `{{ name.part }}` (a part of a URL value), with optional spaces. */
+export const PLACEHOLDER = /\{\{\s*([a-z][a-z0-9-]*)(?:\.([a-z]+))?\s*\}\}/g;
+
+/** The parts of a URL-valued parameter a template may use. */
+export const URL_PARTS: readonly string[] = ['scheme', 'hostname', 'port', 'path'];
 
 /** Parameters every template has without declaring them. */
 export const BUILTIN_AFTER = 'after';

@@ -1,7 +1,14 @@
 import { createHash } from 'node:crypto';
 import { isArray, isObject, type Json, type JsonObject } from '../json.js';
 import { parseCondition } from './condition.js';
-import { BUILTIN_AFTER, BUILTIN_CONTAINERS, DNS_LABEL, PARAMETER_NAME, PLACEHOLDER } from './names.js';
+import {
+  BUILTIN_AFTER,
+  BUILTIN_CONTAINERS,
+  DNS_LABEL,
+  PARAMETER_NAME,
+  PLACEHOLDER,
+  URL_PARTS,
+} from './names.js';
 import { parseParameterSpec } from './parameter-spec.js';
 import type { AppMount, ParameterSpec, PodVolumeMounts, SidecarTemplate } from './types.js';
 
@@ -67,20 +74,46 @@ function checkFields(object: JsonObject, allowed: Set<string>, field: string, pr
   }
 }
 
+interface Reference {
+  name: string;
+  path: string;
+  /** What is wrong with the reference itself, apart from the name. */
+  problem?: string;
+}
+
+function conditionReferences(value: Json, path: string, out: Reference[]): void {
+  const list = isArray(value) ? value : [value];
+  if (list.length === 0) out.push({ name: '', path, problem: 'is an empty list of conditions' });
+  for (const item of list) {
+    const condition = typeof item === 'string' ? parseCondition(item) : undefined;
+    if (condition) out.push({ name: condition.param, path });
+    else
+      out.push({
+        name: '',
+        path,
+        problem: `${JSON.stringify(item)} is not name, name=value or name^=prefix (each may start with !)`,
+      });
+  }
+}
+
 /** Every `{{ name }}` and `$when` in a tree, with where it stands. */
-function references(tree: Json, path: string, out: { name: string; path: string }[]): void {
+function references(tree: Json, path: string, out: Reference[]): void {
   if (typeof tree === 'string') {
-    for (const match of tree.matchAll(PLACEHOLDER)) out.push({ name: match[1] ?? '', path });
+    for (const [, name = '', part] of tree.matchAll(PLACEHOLDER)) {
+      const problem =
+        part === undefined || URL_PARTS.includes(part)
+          ? undefined
+          : `.${part} is not one of .${URL_PARTS.join(', .')}`;
+      out.push({ name, path, ...(problem ? { problem } : {}) });
+    }
   } else if (isArray(tree)) {
     tree.forEach((item, i) => {
       references(item, `${path}[${i}]`, out);
     });
   } else if (isObject(tree)) {
     for (const [key, value] of Object.entries(tree)) {
-      if (key === '$when') {
-        const condition = typeof value === 'string' ? parseCondition(value) : undefined;
-        out.push({ name: condition ? condition.param : '', path: `${path}.$when` });
-      } else references(value, `${path}.${key}`, out);
+      if (key === '$when') conditionReferences(value, `${path}.$when`, out);
+      else references(value, `${path}.${key}`, out);
     }
   }
 }
@@ -228,7 +261,7 @@ function parseGroups(value: Json | undefined, problems: Problems): string[][] {
 
 function checkReferences(template: SidecarTemplate, problems: Problems): void {
   const declared = new Set(template.parameters.map((p) => p.name));
-  const refs: { name: string; path: string }[] = [];
+  const refs: Reference[] = [];
   references(template.container, 'spec.container', refs);
   template.volumes.forEach((v, i) => {
     references(v, `spec.volumes[${i}]`, refs);
@@ -237,7 +270,8 @@ function checkReferences(template: SidecarTemplate, problems: Problems): void {
     references(m.mountPath, `spec.appMounts[${i}].mountPath`, refs);
   });
   for (const ref of refs) {
-    if (!declared.has(ref.name)) problems.add(ref.path, `refers to undeclared parameter '${ref.name}'`);
+    if (ref.problem !== undefined) problems.add(ref.path, ref.problem);
+    else if (!declared.has(ref.name)) problems.add(ref.path, `refers to undeclared parameter '${ref.name}'`);
   }
   const groups = template.exactlyOneOf.flat();
   const spn = template.shareProcessNamespace;
