@@ -59,3 +59,16 @@ export function contains(whole: Json | undefined, part: Json | undefined): boole
     (key) => Object.prototype.hasOwnProperty.call(whole, key) && contains(whole[key], part[key]),
   );
 }
+
+/** Whether a value nests deeper than `limit` levels, found without recursion. */
+export function nestedDeeperThan(value: Json, limit: number): boolean {
+  const stack: [Json, number][] = [[value, 0]];
+  for (let entry = stack.pop(); entry !== undefined; entry = stack.pop()) {
+    const [current, depth] = entry;
+    if (typeof current !== 'object' || current === null) continue;
+    if (depth >= limit) return true;
+    for (const child of Array.isArray(current) ? current : Object.values(current))
+      stack.push([child, depth + 1]);
+  }
+  return false;
+}

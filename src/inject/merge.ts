@@ -155,12 +155,11 @@ function shareProcessNamespace(spec: JsonObject, sidecars: readonly Sidecar[], c
   );
 }
 
-function checkCollisions(
-  spec: JsonObject,
-  sidecars: readonly Sidecar[],
-  volumes: readonly JsonObject[],
-  ctx: MergeContext,
-): void {
+/**
+ * Container names and the names of every volume a chosen template may add (conditional ones
+ * too) are the sidecars': re-injection removes exactly those, so the Pod must not hold them.
+ */
+function checkCollisions(spec: JsonObject, sidecars: readonly Sidecar[], ctx: MergeContext): void {
   const containerNames = new Set(
     CONTAINER_LISTS.flatMap((list) => objectsAt(spec, list).map((c) => nameOf(c))),
   );
@@ -170,10 +169,23 @@ function checkCollisions(
     }
   }
   const volumeNames = new Set(objectsAt(spec, 'volumes').map((v) => nameOf(v)));
-  for (const v of volumes) {
-    if (volumeNames.has(nameOf(v)))
-      ctx.problems.push(`the Pod already has a volume named ${nameOf(v) ?? ''}`);
+  const apps = objectsAt(spec, 'containers');
+  for (const s of sidecars) {
+    for (const local of s.template.volumes.map((v) => (typeof v.name === 'string' ? v.name : ''))) {
+      const name = podVolumeName(s.template.name, local);
+      const reserved = `a name ${s.template.name} uses for its volume ${local}`;
+      if (volumeNames.has(name)) ctx.problems.push(`the Pod already has a volume named ${name}, ${reserved}`);
+      for (const app of apps.filter((c) => mountsVolume(c, name))) {
+        ctx.problems.push(
+          `container ${nameOf(app) ?? ''} already mounts a volume named ${name}, ${reserved}`,
+        );
+      }
+    }
   }
+}
+
+function mountsVolume(container: JsonObject, volume: string): boolean {
+  return isArray(container.volumeMounts) && container.volumeMounts.some((m) => nameOf(m) === volume);
 }
 
 function warnSubPaths(
@@ -196,7 +208,7 @@ function warnSubPaths(
 export function mergeSidecars(pod: JsonObject, sidecars: readonly Sidecar[], ctx: MergeContext): void {
   const spec = objectAt(pod, 'spec');
   const added = sidecars.flatMap(renderVolumes);
-  checkCollisions(spec, sidecars, added, ctx);
+  checkCollisions(spec, sidecars, ctx);
   const volumes: Json[] = [...(isArray(spec.volumes) ? spec.volumes : []), ...added];
   const containers = sidecars.map((s) => {
     const watched = watchedVolumes(s, volumes.filter(isObject), ctx);

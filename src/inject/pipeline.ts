@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { deepEqual, isArray, isObject, type Json, type JsonObject } from '../json.js';
+import { deepEqual, isArray, isObject, nestedDeeperThan, type Json, type JsonObject } from '../json.js';
 import type { TemplateSet } from '../templates/types.js';
 import { annotationKeys, readAnnotations } from './annotations.js';
 import { describeObject } from './describe.js';
@@ -10,7 +10,7 @@ import { createPatch } from './patch.js';
 import { describePositions, placeSidecars } from './placement.js';
 import { nameOf, objectAt } from './pod.js';
 import { reconcile } from './reconcile.js';
-import { readStatus, stripInjection } from './strip.js';
+import { addedVolumes, readStatus, stripInjection } from './strip.js';
 import {
   DEFAULT_PREFIX,
   SYSTEM_NAMESPACES,
@@ -37,6 +37,7 @@ function repairs(
 ): string[] {
   const init = (pod: JsonObject): Json[] =>
     isObject(pod.spec) && isArray(pod.spec.initContainers) ? pod.spec.initContainers : [];
+  if (previous.length === 0) return [];
   const before = init(input);
   const after = init(output);
   const out: string[] = [];
@@ -48,14 +49,17 @@ function repairs(
       out.push(`sidecar ${name} had lost restartPolicy: Always (another webhook?); it is restored`);
     } else if (!deepEqual(had, has ?? null)) out.push(`sidecar ${name} had been modified; it is restored`);
   }
-  const order = (list: Json[]): string[] =>
-    list.map((c) => nameOf(c) ?? '').filter((n) => previous.includes(n));
-  const was = order(before);
-  const now = order(after).filter((n) => was.includes(n));
-  if (out.length === 0 && !deepEqual(was, now))
-    out.push(`sidecars had been reordered (${was.join(', ')}); the start order is restored`);
+  const names = (list: Json[]): string[] => list.map((c) => nameOf(c) ?? '');
+  if (out.length === 0 && !deepEqual(names(before), names(after))) {
+    out.push(
+      `the start order had been changed (${names(before).join(', ')}); it is restored (${names(after).join(', ')})`,
+    );
+  }
   return out;
 }
+
+/** Deep enough for any real Pod, shallow enough for the recursive steps of injection. */
+export const MAX_POD_DEPTH = 100;
 
 function excluded(namespace: string, options: InjectOptions): boolean {
   return SYSTEM_NAMESPACES.includes(namespace) || namespace === options.injectorNamespace;
@@ -132,10 +136,16 @@ export function injectPod(input: unknown, options: InjectOptions): InjectOutcome
   if (!isObject(input.spec) || !isArray(input.spec.containers)) {
     return refuse(['the Pod has no spec.containers'], warnings);
   }
+  // A real Pod nests about ten levels; the copy, the merge and the diff below recurse.
+  if (nestedDeeperThan(input, MAX_POD_DEPTH)) {
+    return refuse([`the Pod is nested deeper than ${MAX_POD_DEPTH} levels`], warnings);
+  }
   const previous = readStatus(annotations.status);
   if (previous.unreadable) warnings.push(`annotation ${keys.status} ${previous.unreadable}; it is rewritten`);
   const pod = structuredClone(input);
-  stripInjection(pod, previous.sidecars, keys.status);
+  const templates = options.templates.templates;
+  const before = previous.sidecars.flatMap((name) => templates.get(name) ?? []);
+  stripInjection(pod, before, keys.status);
   const problems: string[] = [];
   const { sidecars, planned } = plan(
     pod,
@@ -150,8 +160,8 @@ export function injectPod(input: unknown, options: InjectOptions): InjectOutcome
   mergeSidecars(pod, sidecars, ctx);
   if (problems.length > 0) return refuse(problems, warnings);
   objectAt(objectAt(pod, 'metadata'), 'annotations')[keys.status] = statusValue(sidecars);
-  reconcile(pod, input);
   const names = sidecars.map((s) => s.template.name);
+  reconcile(pod, input, new Set(names), addedVolumes(sidecars.map((s) => s.template)));
   const invalid = verifyPod(pod, names);
   if (invalid.length > 0)
     return refuse([`the injected Pod would be invalid: ${invalid.join('; ')}`], warnings);

@@ -1,5 +1,5 @@
 import { contains, isArray, isObject, type Json, type JsonObject } from '../json.js';
-import { CONTAINER_LISTS, nameOf, objectsAt } from './pod.js';
+import { nameOf, objectsAt } from './pod.js';
 
 function byName(list: Json | undefined): Map<string, Json> {
   const out = new Map<string, Json>();
@@ -10,10 +10,10 @@ function byName(list: Json | undefined): Map<string, Json> {
   return out;
 }
 
-function keepExisting(desired: Json[], existing: Map<string, Json>): Json[] {
+function keepExisting(desired: Json[], existing: Map<string, Json>, ours: ReadonlySet<string>): Json[] {
   return desired.map((item) => {
     const name = nameOf(item);
-    const have = name === undefined ? undefined : existing.get(name);
+    const have = name === undefined || !ours.has(name) ? undefined : existing.get(name);
     return have !== undefined && contains(have, item) ? have : item;
   });
 }
@@ -21,25 +21,33 @@ function keepExisting(desired: Json[], existing: Map<string, Json>): Json[] {
 /**
  * Where the input already holds what sidekick would write, plus fields that defaulting or
  * another webhook added, keep the input's version: injecting an injected Pod changes nothing.
+ * Only what sidekick adds is looked at: its sidecars, its volumes and their mounts in app containers.
  */
-export function reconcile(desired: JsonObject, input: JsonObject): void {
+export function reconcile(
+  desired: JsonObject,
+  input: JsonObject,
+  sidecars: ReadonlySet<string>,
+  volumes: ReadonlySet<string>,
+): void {
   const want = isObject(desired.spec) ? desired.spec : undefined;
   const have = isObject(input.spec) ? input.spec : undefined;
   if (!want || !have) return;
-  if (isArray(want.initContainers))
-    want.initContainers = keepExisting(want.initContainers, byName(have.initContainers));
-  if (isArray(want.volumes)) want.volumes = keepExisting(want.volumes, byName(have.volumes));
-  for (const list of CONTAINER_LISTS) {
-    const existing = byName(have[list]);
-    for (const container of objectsAt(want, list)) {
-      const before = existing.get(nameOf(container) ?? '');
-      if (!isObject(before) || !isArray(container.volumeMounts) || !isArray(before.volumeMounts)) continue;
-      const mounts = before.volumeMounts;
-      container.volumeMounts = container.volumeMounts.map(
-        (m) =>
-          mounts.find((b) => isObject(b) && isObject(m) && b.mountPath === m.mountPath && contains(b, m)) ??
-          m,
+  if (isArray(want.initContainers)) {
+    want.initContainers = keepExisting(want.initContainers, byName(have.initContainers), sidecars);
+  }
+  if (isArray(want.volumes)) want.volumes = keepExisting(want.volumes, byName(have.volumes), volumes);
+  const existing = byName(have.containers);
+  for (const container of objectsAt(want, 'containers')) {
+    const before = existing.get(nameOf(container) ?? '');
+    if (!isObject(before) || !isArray(container.volumeMounts) || !isArray(before.volumeMounts)) continue;
+    const mounts = before.volumeMounts;
+    container.volumeMounts = container.volumeMounts.map((m) => {
+      if (!isObject(m) || !volumes.has(nameOf(m) ?? '')) return m;
+      return (
+        mounts.find(
+          (b) => isObject(b) && b.name === m.name && b.mountPath === m.mountPath && contains(b, m),
+        ) ?? m
       );
-    }
+    });
   }
 }

@@ -1,6 +1,7 @@
-import { isArray, isObject, type JsonObject } from '../json.js';
+import { isArray, isObject, type Json, type JsonObject } from '../json.js';
+import type { SidecarTemplate } from '../templates/types.js';
 import { podVolumeName } from '../templates/names.js';
-import { CONTAINER_LISTS, nameOf, objectAt, objectsAt } from './pod.js';
+import { nameOf, objectAt, objectsAt } from './pod.js';
 
 export interface Previous {
   /** The sidecars the status annotation says were injected, in their start order. */
@@ -22,27 +23,40 @@ export function readStatus(raw: string | undefined): Previous {
   return { sidecars: [], unreadable: 'is not {"sidecars":[...],"templates":"..."}' };
 }
 
+/** The Pod volumes an earlier injection of these sidecars added, by their exact names. */
+export function addedVolumes(previous: readonly SidecarTemplate[]): Set<string> {
+  return new Set(
+    previous.flatMap((t) =>
+      t.volumes.map((v) => podVolumeName(t.name, typeof v.name === 'string' ? v.name : '')),
+    ),
+  );
+}
+
 /**
- * Removes what an earlier injection added (its sidecars, their volumes and the mounts of those
- * volumes), so that injecting again starts from the Pod as the user wrote it.
+ * Removes what an earlier injection added (its sidecars, their volumes, and the mounts of those
+ * volumes in app containers), so that injecting again starts from the Pod as the user wrote it.
+ * Only names that the templates give are touched: a status annotation naming anything else, a
+ * volume of the Pod's own that happens to start with `sidekick-`, or an init container's own mount
+ * of a sidecar's volume (a migration reading rendered secrets) is left as it is.
  */
-export function stripInjection(pod: JsonObject, previous: readonly string[], statusKey: string): void {
+export function stripInjection(
+  pod: JsonObject,
+  previous: readonly SidecarTemplate[],
+  statusKey: string,
+): void {
   const annotations = objectAt(objectAt(pod, 'metadata'), 'annotations');
   Reflect.deleteProperty(annotations, statusKey);
   if (previous.length === 0) return;
   const spec = objectAt(pod, 'spec');
-  const prefixes = previous.map((name) => podVolumeName(name, ''));
-  const ours = (volume: string | undefined): boolean =>
-    volume !== undefined && prefixes.some((p) => volume.startsWith(p));
+  const sidecars = new Set(previous.map((t) => t.name));
+  const volumes = addedVolumes(previous);
+  const ours = (item: Json): boolean => volumes.has(nameOf(item) ?? '');
   if (isArray(spec.initContainers)) {
-    spec.initContainers = spec.initContainers.filter((c) => !previous.includes(nameOf(c) ?? ''));
+    spec.initContainers = spec.initContainers.filter((c) => !sidecars.has(nameOf(c) ?? ''));
   }
-  if (isArray(spec.volumes)) spec.volumes = spec.volumes.filter((v) => !ours(nameOf(v)));
-  for (const list of CONTAINER_LISTS) {
-    for (const container of objectsAt(spec, list)) {
-      if (isArray(container.volumeMounts)) {
-        container.volumeMounts = container.volumeMounts.filter((m) => !ours(nameOf(m)));
-      }
-    }
+  if (isArray(spec.volumes)) spec.volumes = spec.volumes.filter((v) => !ours(v));
+  for (const container of objectsAt(spec, 'containers')) {
+    if (isArray(container.volumeMounts))
+      container.volumeMounts = container.volumeMounts.filter((m) => !ours(m));
   }
 }
