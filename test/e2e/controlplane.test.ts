@@ -10,6 +10,7 @@ import { admissionCases } from './cases/admission.js';
 import { certsCases } from './cases/certs.js';
 import { deployCases } from './cases/deploy.js';
 import { injectionCases } from './cases/injection.js';
+import { mtlsCases } from './cases/mtls.js';
 import { resilienceCases } from './cases/resilience.js';
 import { startNightlyCronJob, workloadCases } from './cases/workloads.js';
 import { controlPlaneUnavailable } from './harness/binaries.js';
@@ -50,6 +51,7 @@ void describe(
     injectionCases(env);
     workloadCases(env);
     admissionCases(env);
+    mtlsCases(env);
     resilienceCases(env);
     certsCases(env);
   },

@@ -44,7 +44,12 @@ const CONTROLLERS = [
  * etcd, kube-apiserver (PodSecurity and the admission webhooks on) and kube-controller-manager on
  * free loopback ports, like controller-runtime's envtest. stop() is safe to call in any state.
  */
-export async function startControlPlane(): Promise<ControlPlane> {
+export interface ControlPlaneOptions {
+  /** Writes an AdmissionConfiguration into the scratch directory and returns its path. */
+  admissionConfig?: (dir: string) => Promise<string>;
+}
+
+export async function startControlPlane(options: ControlPlaneOptions = {}): Promise<ControlPlane> {
   const binaries = await controlPlaneBinaries();
   const dir = await mkdtemp(join(tmpdir(), 'sidekick-e2e-'));
   removeOnExit(dir);
@@ -60,6 +65,7 @@ export async function startControlPlane(): Promise<ControlPlane> {
     const logDir = join(dir, 'logs');
     await mkdir(logDir);
     const pki = await writeControlPlanePki(dir);
+    const admissionConfigFile = await options.admissionConfig?.(dir);
     const [etcdPort, peerPort, apiPort, kcmPort] = (await freePorts(4)) as [number, number, number, number];
     const server = `https://127.0.0.1:${String(apiPort)}`;
     const kubeconfig = kubeconfigYaml(server, pki.ca.cert, {
@@ -72,7 +78,7 @@ export async function startControlPlane(): Promise<ControlPlane> {
     const etcd = startEtcd(binaries, dir, logDir, etcdPort, peerPort);
     processes.push(etcd);
     await waitForEtcd(etcd, etcdPort);
-    const apiserver = startApiserver(binaries, pki, dir, logDir, apiPort, etcdPort);
+    const apiserver = startApiserver(binaries, pki, dir, logDir, apiPort, etcdPort, admissionConfigFile);
     processes.push(apiserver);
     const api = KubeClient.fromYaml(kubeconfig);
     await waitForReady(apiserver, api);
@@ -121,6 +127,7 @@ function startApiserver(
   logDir: string,
   port: number,
   etcdPort: number,
+  admissionConfigFile: string | undefined,
 ): ManagedProcess {
   return ManagedProcess.start(
     'kube-apiserver',
@@ -143,6 +150,9 @@ function startApiserver(
       '--authorization-mode=RBAC',
       '--enable-admission-plugins=NamespaceLifecycle,ServiceAccount,PodSecurity,MutatingAdmissionWebhook,ValidatingAdmissionWebhook',
       '--enable-priority-and-fairness=false',
+      ...(admissionConfigFile === undefined
+        ? []
+        : [`--admission-control-config-file=${admissionConfigFile}`]),
       '--v=1',
     ],
     { logDir },

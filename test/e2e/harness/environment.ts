@@ -8,7 +8,9 @@ import { Injector, loopbackServingPair, type TlsPair } from './injector.js';
 import { KubeError, type KubeClient, type KubeResult } from './kube.js';
 import { loadKustomization, withLocalClientConfig } from './manifests.js';
 import { repoPath } from './paths.js';
+import { freePort } from './ports.js';
 import { waitFor } from './wait.js';
+import { writeWebhookClientAuth, type WebhookClientAuth } from './webhook-client.js';
 
 export const INJECTION_LABEL = { 'sidekick.dev/injection': 'enabled' };
 export const WEBHOOK = 'inject.sidekick.dev';
@@ -27,13 +29,20 @@ export class E2eEnvironment {
   /** The certificate the injector serves with, signed by the control plane's CA. */
   webhookTls!: TlsPair;
   injector!: Injector;
+  /** The apiserver presents a client certificate to https://127.0.0.1:<its port> (cases/mtls.ts). */
+  webhookClient!: WebhookClientAuth;
   private readonly teardown: (() => Promise<void>)[] = [];
 
   async setUp(): Promise<void> {
     const loaded = await loadTemplateDir(builtinTemplateDir());
     if (!loaded.ok) throw new Error(`the built-in templates do not load: ${loaded.problems.join('; ')}`);
     this.templates = loaded.set;
-    this.cp = await startControlPlane();
+    this.cp = await startControlPlane({
+      admissionConfig: async (dir) => {
+        this.webhookClient = await writeWebhookClientAuth(dir, await freePort());
+        return this.webhookClient.admissionConfigFile;
+      },
+    });
     this.api = this.cp.api;
     this.webhookTls = await loopbackServingPair(this.cp.pki.ca, this.cp.dir, 'webhook');
     this.injector = await this.startInjector(this.webhookTls);
@@ -57,9 +66,14 @@ export class E2eEnvironment {
   }
 
   /** `sidekick serve` on the given port (or a free one); the control plane stops it at the end. */
-  async startInjector(tls: TlsPair, port?: number): Promise<Injector> {
+  async startInjector(tls: TlsPair, port?: number, clientCaFile?: string): Promise<Injector> {
     const logDir = join(this.cp.dir, 'logs');
-    const started = await Injector.start({ tls, logDir, ...(port === undefined ? {} : { port }) });
+    const started = await Injector.start({
+      tls,
+      logDir,
+      ...(port === undefined ? {} : { port }),
+      ...(clientCaFile === undefined ? {} : { clientCaFile }),
+    });
     this.cp.processes.push(started.process);
     return started;
   }

@@ -38,6 +38,8 @@ export interface InjectorOptions {
   /** Keep the port of an earlier run, so that the registered webhook URL stays right. */
   port?: number;
   injectorNamespace?: string;
+  /** `--client-ca`: /mutate then requires a client certificate from this CA. */
+  clientCaFile?: string;
 }
 
 /** The real `sidekick serve`, as a child process, with the built-in templates. */
@@ -69,6 +71,7 @@ export class Injector {
         `--templates=${repoPath('templates')}`,
         `--injector-namespace=${options.injectorNamespace ?? 'sidekick'}`,
         '--log-level=info',
+        ...(options.clientCaFile === undefined ? [] : [`--client-ca=${options.clientCaFile}`]),
       ],
       { logDir: options.logDir },
     );
