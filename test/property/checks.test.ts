@@ -101,6 +101,15 @@ describe('parameters-are-data check', () => {
     );
   });
 
+  it('catches a $(VAR) expansion brought by a value', () => {
+    assert.throws(
+      tamper({ ...OTEL, 'sidekick.dev/db-proxy.instance': '$(HOME)' }, (pod) => {
+        sidecar(pod, 'otel-collector').args = ['--config=$(HOME)'];
+      }),
+      /expansion/,
+    );
+  });
+
   it('catches a key, an item and a JSON member the template does not declare', () => {
     assert.throws(
       tamper(OTEL, (pod) => {

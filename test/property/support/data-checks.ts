@@ -84,7 +84,7 @@ function checkSidecar(name: string, template: SidecarTemplate, container: Json, 
   const expansions = (text: string): number => text.split('$(').length - 1;
   const more = expansions(JSON.stringify(container)) > expansions(JSON.stringify(template.container));
   assert.ok(
-    !more || ![...values].some((v) => v.includes('$')),
+    !more || ![...values].some((v) => v.includes('$(')),
     `sidecar ${name}: a parameter value brought a $(VAR) expansion`,
   );
   const problems = fits(containerShape(template), container, []);

@@ -35,7 +35,7 @@ export const PROPERTIES: readonly PropertyDef[] = [
       if (!isInjectCase(value)) throw wrong('injectPod', value);
       return checkInjection(templates, value);
     },
-    minimumShares: { inject: 0.25, refuse: 0.1, skip: 0.02 },
+    minimumShares: { inject: 0.2, refuse: 0.1, skip: 0.02 },
   },
   {
     name: 'excluded namespaces are never changed (core and handler)',
@@ -67,7 +67,7 @@ export const PROPERTIES: readonly PropertyDef[] = [
       if (!isReviewCase(value)) throw wrong('handleReview', value);
       return checkReviewCase(templates, value);
     },
-    minimumShares: { injected: 0.2, ignored: 0.05 },
+    minimumShares: { injected: 0.15, ignored: 0.03 },
   },
   {
     name: 'robustness: mutated Pods and reviews, arbitrary JSON',
@@ -77,6 +77,7 @@ export const PROPERTIES: readonly PropertyDef[] = [
       if (!isRobustnessCase(value)) throw wrong('robustness', value);
       return checkRobustness(templates, value);
     },
+    minimumShares: { 'inject: inject': 0.02 },
   },
   {
     name: 're-injection repairs damage, keeps additions, and is stable',
@@ -86,7 +87,7 @@ export const PROPERTIES: readonly PropertyDef[] = [
       if (!isDamageCase(value)) throw wrong('repair', value);
       return checkRepair(templates, value);
     },
-    minimumShares: { repaired: 0.1, additive: 0.05 },
+    minimumShares: { repaired: 0.1, additive: 0.04 },
   },
 ];
 
