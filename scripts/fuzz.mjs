@@ -2,14 +2,16 @@
 // random seed. Every counterexample is shrunk and kept in test/property/regressions/, which
 // the property suite replays on every `npm test`. Needs `npm run build` first (npm run fuzz does).
 //
-//   node scripts/fuzz.mjs [--runs N] [--minutes M] [--seed S] [--round N] [--property TEXT]
+//   node scripts/fuzz.mjs [--runs N] [--minutes M] [--seed S] [--round N] [--property TEXT] [--out DIR]
 //
 // --runs      total cases over all properties (default 10000000, or SIDEKICK_FUZZ_RUNS)
 // --minutes   stop after this long even if fewer cases ran
 // --seed      the campaign's seed (default random, or SIDEKICK_FUZZ_SEED); printed either way
 // --round     cases per round over all properties; each round draws fresh seeds (default 20000)
 // --property  only the properties whose names contain TEXT
+// --out       where to keep counterexamples (default test/property/regressions)
 import { randomInt } from 'node:crypto';
+import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 
 const { values } = parseArgs({
@@ -19,13 +21,14 @@ const { values } = parseArgs({
     seed: { type: 'string' },
     round: { type: 'string' },
     property: { type: 'string' },
+    out: { type: 'string' },
     help: { type: 'boolean', short: 'h' },
   },
 });
 
 if (values.help) {
   console.log(
-    'usage: node scripts/fuzz.mjs [--runs N] [--minutes M] [--seed S] [--round N] [--property TEXT]',
+    'usage: node scripts/fuzz.mjs [--runs N] [--minutes M] [--seed S] [--round N] [--property TEXT] [--out DIR]',
   );
   process.exit(0);
 }
@@ -83,7 +86,7 @@ const result = await campaign.runCampaign({
   seed,
   round,
   filter: values.property,
-  regressionDir: undefined,
+  regressionDir: values.out === undefined ? undefined : resolve(values.out),
   log: (line) => console.log(`fuzz: ${line}`),
   stop: () => stopping,
 });
