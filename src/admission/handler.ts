@@ -157,20 +157,26 @@ function stringOf(value: Json | undefined): string | undefined {
   return typeof value === 'string' && value !== '' ? value : undefined;
 }
 
-/** Iterative, so that the check itself cannot overflow the stack it protects. */
+/**
+ * Recursive, but never deeper than `limit` + 1 calls, so that the check cannot overflow the stack
+ * it protects; it allocates nothing. It walks every Pod that is injected, so it is on the hot path:
+ * two to three times faster than an explicit stack and an array per object (bench/README.md).
+ */
 export function deeperThan(root: JsonObject, limit: number): boolean {
-  const values: Json[] = [root];
-  const depths: number[] = [1];
-  for (;;) {
-    const value = values.pop();
-    const depth = depths.pop();
-    if (value === undefined || depth === undefined) return false;
-    if (depth > limit) return true;
-    const children = Array.isArray(value) ? value : isObject(value) ? Object.values(value) : [];
-    for (const child of children) {
-      if (typeof child !== 'object' || child === null) continue;
-      values.push(child);
-      depths.push(depth + 1);
+  return nestsDeeper(root, 1, limit);
+}
+
+function nestsDeeper(value: Json[] | JsonObject, depth: number, limit: number): boolean {
+  if (depth > limit) return true;
+  if (Array.isArray(value)) {
+    for (const child of value) {
+      if (typeof child === 'object' && child !== null && nestsDeeper(child, depth + 1, limit)) return true;
     }
+    return false;
   }
+  for (const key in value) {
+    const child = value[key];
+    if (typeof child === 'object' && child !== null && nestsDeeper(child, depth + 1, limit)) return true;
+  }
+  return false;
 }

@@ -14,13 +14,15 @@ export interface AppDeps extends MutateDeps {
   logger: Logger;
 }
 
+export const MUTATE_PATH = '/mutate';
+
 /** The webhook's routes, without a listener: the server (or a test) decides where they are served. */
 export function createApp(deps: AppDeps): Express {
   const app = express();
   app.disable('x-powered-by');
   app.disable('etag');
-  app.post('/mutate', mutateHandler(deps));
-  app.all('/mutate', (_req, res) => {
+  app.post(MUTATE_PATH, mutateHandler(deps));
+  app.all(MUTATE_PATH, (_req, res) => {
     res.setHeader('Allow', 'POST');
     sendStatus(res, 405, 'use POST with an AdmissionReview');
   });

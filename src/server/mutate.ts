@@ -1,4 +1,4 @@
-import type { Request, RequestHandler, Response } from 'express';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { TLSSocket } from 'node:tls';
 import { handleReview, type AdmissionRecord, type ReviewDeps } from '../admission/index.js';
 import type { Logger } from '../log.js';
@@ -25,8 +25,14 @@ const invalid = (message: string): AdmissionRecord => ({
   message,
 });
 
-/** POST /mutate. Every path ends in an answer: a review, a Status with a 4xx, or a 500 Status. */
-export function mutateHandler(deps: MutateDeps): RequestHandler {
+export type NodeHandler = (req: IncomingMessage, res: ServerResponse) => void;
+
+/**
+ * POST /mutate. Every path ends in an answer: a review, a Status with a 4xx, or a 500 Status.
+ * Plain node:http types, so that the server can call it without express's router (see server.ts);
+ * it never throws, its work happens in a promise whose failures it answers.
+ */
+export function mutateHandler(deps: MutateDeps): NodeHandler {
   return (req, res) => {
     const started = performance.now();
     admit(req, res, deps, started).catch((error: unknown) => {
@@ -37,7 +43,12 @@ export function mutateHandler(deps: MutateDeps): RequestHandler {
   };
 }
 
-async function admit(req: Request, res: Response, deps: MutateDeps, started: number): Promise<void> {
+async function admit(
+  req: IncomingMessage,
+  res: ServerResponse,
+  deps: MutateDeps,
+  started: number,
+): Promise<void> {
   if (deps.requireClientCertificate && !(req.socket instanceof TLSSocket && req.socket.authorized)) {
     const message = 'a client certificate issued by the configured client CA is required';
     reply(res, deps, started, 401, statusBody(401, message), invalid(message));
@@ -71,7 +82,7 @@ async function admit(req: Request, res: Response, deps: MutateDeps, started: num
 }
 
 function reply(
-  res: Response,
+  res: ServerResponse,
   deps: MutateDeps,
   started: number,
   status: number,
@@ -79,7 +90,11 @@ function reply(
   record: AdmissionRecord,
 ): void {
   if (deps.shuttingDown()) res.setHeader('Connection', 'close');
-  res.status(status).type('application/json').send(body);
+  // The headers express's res.type('application/json').send() wrote, without its per-call work.
+  res.statusCode = status;
+  res.setHeader('Content-Type', 'application/json; charset=utf-8');
+  res.setHeader('Content-Length', Buffer.byteLength(body));
+  res.end(body);
   const seconds = (performance.now() - started) / 1000;
   recordAdmission(
     deps.metrics,
