@@ -9,7 +9,7 @@ import { after, before, describe, it } from 'node:test';
 import { connect, createServer } from 'node:tls';
 import { promisify } from 'node:util';
 import { ensureCertificateFiles } from '../../src/certs/files.js';
-import { repoPath } from './harness/paths.js';
+import { SIDEKICK_MAIN } from '../support/paths.js';
 
 const execFileAsync = promisify(execFile);
 
@@ -107,7 +107,7 @@ void describe('sidekick certs --dir', () => {
   void it('the command writes the files and prints the caBundle', async () => {
     const out = join(dir, 'cli');
     const { stdout } = await execFileAsync(process.execPath, [
-      repoPath('dist/src/main.js'),
+      SIDEKICK_MAIN,
       'certs',
       `--dir=${out}`,
       '--service=hooks',
@@ -128,7 +128,7 @@ void describe('sidekick certs --dir', () => {
 
   void it('rejects a bad --days with a usage error', async () => {
     await assert.rejects(
-      execFileAsync(process.execPath, [repoPath('dist/src/main.js'), 'certs', `--dir=${dir}`, '--days=0']),
+      execFileAsync(process.execPath, [SIDEKICK_MAIN, 'certs', `--dir=${dir}`, '--days=0']),
       (error: { code?: number; stderr?: string }) => error.code === 2 && /--days/.test(error.stderr ?? ''),
     );
   });

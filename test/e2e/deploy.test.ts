@@ -9,7 +9,7 @@ import { parse } from 'yaml';
 import { isObject, type Json, type JsonObject } from '../../src/json.js';
 import { loadKustomization, loadManifest } from './harness/manifests.js';
 import { at, objectAt, str, stringsAt } from './harness/objects.js';
-import { repoPath } from './harness/paths.js';
+import { repoPath } from '../support/paths.js';
 
 const execFileAsync = promisify(execFile);
 const CLUSTER_SCOPED = new Set([

@@ -4,9 +4,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { request } from 'node:https';
 import { createInterface } from 'node:readline';
 import { isObject, type JsonObject } from '../../src/json.js';
-import { repoPath } from '../support/paths.js';
-
-const MAIN = repoPath('dist', 'src', 'main.js');
+import { SIDEKICK_MAIN } from '../support/paths.js';
 
 const running = new Set<ChildProcess>();
 let hooked = false;
@@ -71,7 +69,7 @@ export class Sidekick {
     const child = spawn(
       process.execPath,
       [
-        MAIN,
+        SIDEKICK_MAIN,
         'serve',
         '--address=127.0.0.1',
         `--port=${String(options.port)}`,

@@ -5,14 +5,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { TLSSocket } from 'node:tls';
-import { fileURLToPath } from 'node:url';
 import { pino } from 'pino';
 import { generateServingCertificate, type ServingCertificate } from '../../src/certs/generate.js';
 import { isObject, type JsonObject } from '../../src/json.js';
 import type { Logger } from '../../src/log.js';
 import { startServer, type RunningServer, type ServerOptions } from '../../src/server/server.js';
 
-export const REPO_ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 
 export async function tempDir(prefix: string): Promise<{ path: string; remove: () => Promise<void> }> {
   const path = await mkdtemp(join(tmpdir(), `sidekick-${prefix}-`));

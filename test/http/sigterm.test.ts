@@ -7,9 +7,8 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { describe, it } from 'node:test';
 import { isObject, type JsonObject } from '../../src/json.js';
-import { admissionReview, inFlight, pod, REPO_ROOT, send, tempDir } from './helpers.js';
-
-const MAIN = join(REPO_ROOT, 'dist', 'src', 'main.js');
+import { admissionReview, inFlight, pod, send, tempDir } from './helpers.js';
+import { SIDEKICK_MAIN } from '../support/paths.js';
 
 const PROBE_TEMPLATE = `apiVersion: sidekick.dev/v1alpha1
 kind: SidecarTemplate
@@ -112,7 +111,7 @@ describe('sidekick serve as a real process', () => {
     const child = spawn(
       process.execPath,
       [
-        MAIN,
+        SIDEKICK_MAIN,
         'serve',
         '--port',
         '0',

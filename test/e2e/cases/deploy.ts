@@ -5,7 +5,7 @@ import { isObject } from '../../../src/json.js';
 import { WEBHOOK, type E2eEnvironment } from '../harness/environment.js';
 import { loadKustomization } from '../harness/manifests.js';
 import { specOf } from '../harness/objects.js';
-import { repoPath } from '../harness/paths.js';
+import { repoPath } from '../../support/paths.js';
 
 export function deployCases(env: E2eEnvironment): void {
   env.test('deploy/base is accepted as written, with strict field validation', async () => {

@@ -9,7 +9,7 @@ import { rejection, type E2eEnvironment } from '../harness/environment.js';
 import type { Injector } from '../harness/injector.js';
 import { loadKustomization, withLocalClientConfig } from '../harness/manifests.js';
 import { INJECT, nativeSidecarNames, pod } from '../harness/objects.js';
-import { repoPath } from '../harness/paths.js';
+import { repoPath } from '../../support/paths.js';
 
 const NAMESPACE = 'team-mtls';
 

@@ -1,6 +1,6 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { join } from 'node:path';
-import { repoPath } from './paths.js';
+import { repoPath } from '../../support/paths.js';
 
 export interface Binaries {
   kubeApiserver: string;

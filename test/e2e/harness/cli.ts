@@ -1,6 +1,6 @@
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
-import { repoPath } from './paths.js';
+import { SIDEKICK_MAIN } from '../../support/paths.js';
 
 const execFileAsync = promisify(execFile);
 
@@ -18,7 +18,7 @@ export async function runSidekick(args: readonly string[], home: string): Promis
   try {
     const { stdout, stderr } = await execFileAsync(
       process.execPath,
-      [repoPath('dist/src/main.js'), ...args],
+      [SIDEKICK_MAIN, ...args],
       {
         env: { PATH: process.env.PATH ?? '', HOME: home },
         timeout: 60_000,

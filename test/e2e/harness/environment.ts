@@ -7,7 +7,7 @@ import { startControlPlane, type ControlPlane } from './controlplane.js';
 import { Injector, loopbackServingPair, type TlsPair } from './injector.js';
 import { KubeError, type KubeClient, type KubeResult } from './kube.js';
 import { loadKustomization, withLocalClientConfig } from './manifests.js';
-import { repoPath } from './paths.js';
+import { repoPath } from '../../support/paths.js';
 import { freePort } from './ports.js';
 import { waitFor } from './wait.js';
 import { writeWebhookClientAuth, type WebhookClientAuth } from './webhook-client.js';

@@ -2,7 +2,7 @@ import { writeFile } from 'node:fs/promises';
 import { request } from 'node:https';
 import { join } from 'node:path';
 import { generateServingCertificate, type CertificateAuthority } from '../../../src/certs/generate.js';
-import { repoPath } from './paths.js';
+import { repoPath, SIDEKICK_MAIN } from '../../support/paths.js';
 import { freePort } from './ports.js';
 import { ManagedProcess } from './processes.js';
 import { waitFor } from './wait.js';
@@ -61,7 +61,7 @@ export class Injector {
       `sidekick-serve-${String(port)}`,
       process.execPath,
       [
-        repoPath('dist/src/main.js'),
+        SIDEKICK_MAIN,
         'serve',
         '--address=127.0.0.1',
         `--port=${String(port)}`,
