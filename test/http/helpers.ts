@@ -11,7 +11,6 @@ import { isObject, type JsonObject } from '../../src/json.js';
 import type { Logger } from '../../src/log.js';
 import { startServer, type RunningServer, type ServerOptions } from '../../src/server/server.js';
 
-
 export async function tempDir(prefix: string): Promise<{ path: string; remove: () => Promise<void> }> {
   const path = await mkdtemp(join(tmpdir(), `sidekick-${prefix}-`));
   return { path, remove: () => rm(path, { recursive: true, force: true }) };

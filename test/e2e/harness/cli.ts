@@ -16,14 +16,10 @@ export interface Run {
  */
 export async function runSidekick(args: readonly string[], home: string): Promise<Run> {
   try {
-    const { stdout, stderr } = await execFileAsync(
-      process.execPath,
-      [SIDEKICK_MAIN, ...args],
-      {
-        env: { PATH: process.env.PATH ?? '', HOME: home },
-        timeout: 60_000,
-      },
-    );
+    const { stdout, stderr } = await execFileAsync(process.execPath, [SIDEKICK_MAIN, ...args], {
+      env: { PATH: process.env.PATH ?? '', HOME: home },
+      timeout: 60_000,
+    });
     return { code: 0, stdout, stderr };
   } catch (error) {
     const failed = error as { code?: unknown; stdout?: unknown; stderr?: unknown };
