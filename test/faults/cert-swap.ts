@@ -3,18 +3,19 @@
 // the reload get the new certificate, connections opened before it the old one.
 import assert from 'node:assert/strict';
 import { X509Certificate } from 'node:crypto';
-import { kubeletSwap } from '../http/helpers.js';
+import { loopbackCertificate } from '../support/certificates.js';
+import { kubeletSwap } from '../support/kubelet-swap.js';
 import { repoPath } from '../support/paths.js';
-import { assertNoFailures, certificate, load, report, secretDir, sleep } from './fixtures.js';
+import { assertNoFailures, load, report, secretDir, sleep } from './fixtures.js';
 import { Sidekick } from './sidekick.js';
 
 const DURATION_MS = 12_000;
 const SWAP_AFTER_MS = 4_000;
 
 export async function certificateSwap(scratch: string, diagnostic: (line: string) => void): Promise<void> {
-  const first = await certificate();
+  const first = await loopbackCertificate();
   // A renewal: a new key and certificate from the same CA (the caBundle does not change).
-  const second = await certificate(first.ca);
+  const second = await loopbackCertificate({ ca: first.ca });
   const secret = await secretDir(scratch, 'cert-swap-tls', first);
   const server = await Sidekick.start({
     port: 0,

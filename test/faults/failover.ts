@@ -4,8 +4,9 @@
 // have dropped it, and each answer then closes its connection, so clients reconnect elsewhere.
 // No admission fails.
 import assert from 'node:assert/strict';
+import { loopbackCertificate } from '../support/certificates.js';
 import { repoPath } from '../support/paths.js';
-import { assertNoFailures, certificate, load, report, secretDir, sleep } from './fixtures.js';
+import { assertNoFailures, load, report, secretDir, sleep } from './fixtures.js';
 import { EndpointsProxy } from './proxy.js';
 import { Sidekick, type Exit } from './sidekick.js';
 
@@ -23,7 +24,7 @@ interface Restart {
 }
 
 export async function sigtermFailover(scratch: string, diagnostic: (line: string) => void): Promise<void> {
-  const cert = await certificate();
+  const cert = await loopbackCertificate();
   const secret = await secretDir(scratch, 'failover-tls', cert);
   const options = {
     certFile: secret.certFile,

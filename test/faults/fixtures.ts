@@ -3,8 +3,8 @@
 import assert from 'node:assert/strict';
 import { mkdir, readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { generateServingCertificate, type ServingCertificate } from '../../src/certs/generate.js';
-import { kubeletSwap } from '../http/helpers.js';
+import type { ServingCertificate } from '../../src/certs/generate.js';
+import { kubeletSwap } from '../support/kubelet-swap.js';
 import { repoPath } from '../support/paths.js';
 import { startLoad, summary, type Load, type LoadResult } from './load.js';
 import { checkAnswer, reviewBody } from './review.js';
@@ -47,14 +47,6 @@ export function assertNoFailures(result: LoadResult): void {
       result.examples.join('\n'),
   );
   assert.equal(result.ok, result.sent, 'every request was answered');
-}
-
-export function certificate(ca?: ServingCertificate['ca']): Promise<ServingCertificate> {
-  return generateServingCertificate({
-    dnsNames: ['localhost'],
-    ipAddresses: ['127.0.0.1'],
-    ...(ca ? { ca } : {}),
-  });
 }
 
 /** A mounted Secret (kubelet's ..data layout) holding tls.crt and tls.key. */

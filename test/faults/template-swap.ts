@@ -4,11 +4,11 @@
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { mkdir } from 'node:fs/promises';
-import { kubeletSwap } from '../http/helpers.js';
+import { loopbackCertificate } from '../support/certificates.js';
+import { kubeletSwap } from '../support/kubelet-swap.js';
 import {
   assertNoFailures,
   builtinTemplates,
-  certificate,
   load,
   replaceOnce,
   report,
@@ -43,7 +43,7 @@ export async function templateSwap(scratch: string, diagnostic: (line: string) =
   const templates = join(scratch, 'template-swap-templates');
   await mkdir(templates);
   await kubeletSwap(templates, gen1, 'gen1');
-  const cert = await certificate();
+  const cert = await loopbackCertificate();
   const secret = await secretDir(scratch, 'template-swap-tls', cert);
   const server = await Sidekick.start({
     port: 0,

@@ -15,9 +15,9 @@ import {
   startTestServer,
   statusJson,
   tempDir,
-  writeCertificate,
   type TestServer,
 } from './helpers.js';
+import { writeCertificate } from '../support/certificates.js';
 
 const PROBE_TEMPLATE = `apiVersion: sidekick.dev/v1alpha1
 kind: SidecarTemplate

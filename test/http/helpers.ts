@@ -1,4 +1,4 @@
-import { lstat, mkdir, mkdtemp, readlink, rename, rm, symlink, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { Agent, request } from 'node:https';
 import { get, type IncomingHttpHeaders } from 'node:http';
 import { tmpdir } from 'node:os';
@@ -6,36 +6,22 @@ import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { TLSSocket } from 'node:tls';
 import { pino } from 'pino';
-import { generateServingCertificate, type ServingCertificate } from '../../src/certs/generate.js';
+import type { ServingCertificate } from '../../src/certs/generate.js';
 import { isObject, type JsonObject } from '../../src/json.js';
 import type { Logger } from '../../src/log.js';
 import { startServer, type RunningServer, type ServerOptions } from '../../src/server/server.js';
+import { loopbackCertificate, writeCertificate } from '../support/certificates.js';
 
 export async function tempDir(prefix: string): Promise<{ path: string; remove: () => Promise<void> }> {
   const path = await mkdtemp(join(tmpdir(), `sidekick-${prefix}-`));
   return { path, remove: () => rm(path, { recursive: true, force: true }) };
 }
 
-/** A CA and a 127.0.0.1/localhost serving certificate. */
-export function newCertificate(): Promise<ServingCertificate> {
-  return generateServingCertificate({ dnsNames: ['localhost'], ipAddresses: ['127.0.0.1'] });
-}
-
 let shared: Promise<ServingCertificate> | undefined;
+/** One CA and 127.0.0.1/localhost serving certificate for the whole suite. */
 export function sharedCertificate(): Promise<ServingCertificate> {
-  shared ??= newCertificate();
+  shared ??= loopbackCertificate();
   return shared;
-}
-
-export async function writeCertificate(
-  dir: string,
-  cert: ServingCertificate,
-): Promise<{ certFile: string; keyFile: string }> {
-  const certFile = join(dir, 'tls.crt');
-  const keyFile = join(dir, 'tls.key');
-  await writeFile(certFile, cert.cert);
-  await writeFile(keyFile, cert.key, { mode: 0o600 });
-  return { certFile, keyFile };
 }
 
 /** A pino logger whose JSON lines the test can read back. */
@@ -287,28 +273,6 @@ export function inFlight(port: number, ca: string | string[], body: string): InF
       return answered;
     },
   };
-}
-
-/**
- * Updates `dir` the way kubelet updates a mounted ConfigMap or Secret: the files go into a new
- * hidden directory, `..data` is re-pointed at it with an atomic rename, each visible name is a
- * symlink through `..data`, and the previous directory is removed.
- */
-export async function kubeletSwap(dir: string, files: Record<string, string>, tag: string): Promise<void> {
-  const generation = `..${tag}`;
-  await mkdir(join(dir, generation));
-  for (const [name, content] of Object.entries(files)) await writeFile(join(dir, generation, name), content);
-  const previous = await readlink(join(dir, '..data')).catch(() => undefined);
-  await symlink(generation, join(dir, '..data_tmp'));
-  await rename(join(dir, '..data_tmp'), join(dir, '..data'));
-  for (const name of Object.keys(files)) {
-    const exists = await lstat(join(dir, name)).then(
-      () => true,
-      () => false,
-    );
-    if (!exists) await symlink(join('..data', name), join(dir, name));
-  }
-  if (previous !== undefined) await rm(join(dir, previous), { recursive: true, force: true });
 }
 
 function peerFingerprint(socket: unknown): string {

@@ -9,7 +9,6 @@ import {
   admissionReview,
   getMetrics,
   JSON_HEADERS,
-  kubeletSwap,
   metricValue,
   pod,
   send,
@@ -18,6 +17,7 @@ import {
   waitFor,
   type TestServer,
 } from './helpers.js';
+import { kubeletSwap } from '../support/kubelet-swap.js';
 
 const template = (name: string, image: string): string => `apiVersion: sidekick.dev/v1alpha1
 kind: SidecarTemplate

@@ -3,14 +3,13 @@ import { X509Certificate } from 'node:crypto';
 import { mkdir, rename, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { generateServingCertificate, type ServingCertificate } from '../../src/certs/generate.js';
+import type { ServingCertificate } from '../../src/certs/generate.js';
 import type { TlsReload } from '../../src/server/server.js';
 import {
   admissionReview,
   getMetrics,
   inFlight,
   JSON_HEADERS,
-  kubeletSwap,
   metricValue,
   pod,
   send,
@@ -20,6 +19,8 @@ import {
   waitFor,
   type TestServer,
 } from './helpers.js';
+import { loopbackCertificate } from '../support/certificates.js';
+import { kubeletSwap } from '../support/kubelet-swap.js';
 
 const fingerprint = (pem: string): string => new X509Certificate(pem).fingerprint256;
 
@@ -52,8 +53,8 @@ describe('certificate files swapped through ..data while requests are in flight'
     first = await sharedCertificate();
     // Rotation as cert-manager does it: a new serving certificate from the same CA.
     [second, third] = await Promise.all([
-      generateServingCertificate({ dnsNames: ['localhost'], ipAddresses: ['127.0.0.1'], ca: first.ca }),
-      generateServingCertificate({ dnsNames: ['localhost'], ipAddresses: ['127.0.0.1'], ca: first.ca }),
+      loopbackCertificate({ ca: first.ca }),
+      loopbackCertificate({ ca: first.ca }),
     ]);
     const secret = join(dir.path, 'secret');
     await mkdir(secret);
@@ -155,11 +156,7 @@ describe('certificate files that filesystem events do not reveal', () => {
   it('are picked up by the poll', async () => {
     const dir = await tempDir('tls-poll');
     const first = await sharedCertificate();
-    const second = await generateServingCertificate({
-      dnsNames: ['localhost'],
-      ipAddresses: ['127.0.0.1'],
-      ca: first.ca,
-    });
+    const second = await loopbackCertificate({ ca: first.ca });
     // The files live elsewhere; the configured paths are symlinks to them, so the watched
     // directory itself never changes.
     const store = join(dir.path, 'store');

@@ -1,7 +1,6 @@
-import { writeFile } from 'node:fs/promises';
 import { request } from 'node:https';
-import { join } from 'node:path';
-import { generateServingCertificate, type CertificateAuthority } from '../../../src/certs/generate.js';
+import type { CertificateAuthority } from '../../../src/certs/generate.js';
+import { loopbackCertificate, writeCertificate } from '../../support/certificates.js';
 import { repoPath, SIDEKICK_MAIN } from '../../support/paths.js';
 import { freePort } from './ports.js';
 import { ManagedProcess } from './processes.js';
@@ -20,16 +19,8 @@ export async function loopbackServingPair(
   dir: string,
   name: string,
 ): Promise<TlsPair> {
-  const issued = await generateServingCertificate({
-    ca,
-    days: 3,
-    dnsNames: ['localhost'],
-    ipAddresses: ['127.0.0.1'],
-  });
-  const pair = { certFile: join(dir, `${name}.crt`), keyFile: join(dir, `${name}.key`), ca: ca.cert };
-  await writeFile(pair.certFile, issued.cert);
-  await writeFile(pair.keyFile, issued.key, { mode: 0o600 });
-  return pair;
+  const issued = await loopbackCertificate({ ca, days: 3 });
+  return { ...(await writeCertificate(dir, issued, name)), ca: ca.cert };
 }
 
 export interface InjectorOptions {
