@@ -2,7 +2,7 @@
 // /readyz fails (or whose port refuses) gets no NEW connections until /readyz answers 200 again;
 // connections already made stay where they are, as with kube-proxy. TLS passes through untouched.
 import { connect, createServer, type Server, type Socket } from 'node:net';
-import { request } from 'node:https';
+import { statusOf } from '../support/https-request.js';
 
 export interface Backend {
   port: number;
@@ -117,22 +117,14 @@ export class EndpointsProxy {
   }
 
   private probe(backend: Backend): Promise<void> {
-    return new Promise((resolve) => {
-      const req = request(
-        { host: '127.0.0.1', port: backend.port, path: '/readyz', ca: this.ca, agent: false, timeout: 1000 },
-        (res) => {
-          res.resume();
-          backend.ready = res.statusCode === 200;
-          resolve();
-        },
-      );
-      req.on('timeout', () => req.destroy(new Error('readyz timeout')));
-      req.on('error', () => {
+    return statusOf(backend.port, '/readyz', this.ca, 1000).then(
+      (status) => {
+        backend.ready = status === 200;
+      },
+      () => {
         backend.ready = false;
-        resolve();
-      });
-      req.end();
-    });
+      },
+    );
   }
 
   /** Resolves once the backend on `port` is taken into rotation. */

@@ -1,9 +1,9 @@
 // `sidekick serve` as a child process, the way a container runs it: its JSON log read line by line
 // (the one-per-admission lines only counted), /readyz asked over TLS, SIGTERM to stop.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { request } from 'node:https';
 import { createInterface } from 'node:readline';
 import { isObject, type JsonObject } from '../../src/json.js';
+import { statusOf } from '../support/https-request.js';
 import { SIDEKICK_MAIN } from '../support/paths.js';
 
 const running = new Set<ChildProcess>();
@@ -154,18 +154,7 @@ export class Sidekick {
 
   /** GET /readyz, verifying the server against the CA. */
   readyz(): Promise<number> {
-    return new Promise((resolve, reject) => {
-      const req = request(
-        { host: '127.0.0.1', port: this.port, path: '/readyz', ca: this.ca, agent: false, timeout: 2000 },
-        (res) => {
-          res.resume();
-          resolve(res.statusCode ?? 0);
-        },
-      );
-      req.on('timeout', () => req.destroy(new Error('no answer from /readyz in 2 s')));
-      req.on('error', reject);
-      req.end();
-    });
+    return statusOf(this.port, '/readyz', this.ca);
   }
 
   /** SIGTERM, and how it ended (SIGKILL after `graceMs`). */

@@ -7,14 +7,13 @@ import { builtinTemplateDir } from '../../src/templates/load.js';
 import {
   admissionReview,
   getMetrics,
-  JSON_HEADERS,
   metricValue,
   pod,
-  send,
   startTestServer,
   statusJson,
   type TestServer,
 } from './helpers.js';
+import { JSON_HEADERS, send } from '../support/https-request.js';
 
 const MiB = 1024 * 1024;
 const LIMIT = 7 * MiB;

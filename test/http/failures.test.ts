@@ -8,15 +8,14 @@ import { isObject } from '../../src/json.js';
 import {
   admissionReview,
   inFlight,
-  JSON_HEADERS,
   pod,
-  send,
   sharedCertificate,
   startTestServer,
   statusJson,
   tempDir,
   type TestServer,
 } from './helpers.js';
+import { JSON_HEADERS, send } from '../support/https-request.js';
 import { writeCertificate } from '../support/certificates.js';
 
 const PROBE_TEMPLATE = `apiVersion: sidekick.dev/v1alpha1

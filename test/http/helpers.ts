@@ -1,16 +1,16 @@
 import { mkdtemp, rm } from 'node:fs/promises';
-import { Agent, request } from 'node:https';
-import { get, type IncomingHttpHeaders } from 'node:http';
+import { request } from 'node:https';
+import { get } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
-import { TLSSocket } from 'node:tls';
 import { pino } from 'pino';
 import type { ServingCertificate } from '../../src/certs/generate.js';
 import { isObject, type JsonObject } from '../../src/json.js';
 import type { Logger } from '../../src/log.js';
 import { startServer, type RunningServer, type ServerOptions } from '../../src/server/server.js';
 import { loopbackCertificate, writeCertificate } from '../support/certificates.js';
+import { JSON_HEADERS, readResult, type HttpResult } from '../support/https-request.js';
 
 export async function tempDir(prefix: string): Promise<{ path: string; remove: () => Promise<void> }> {
   const path = await mkdtemp(join(tmpdir(), `sidekick-${prefix}-`));
@@ -79,66 +79,6 @@ export async function startTestServer(
   }
 }
 
-export interface HttpResult {
-  status: number;
-  headers: IncomingHttpHeaders;
-  body: string;
-  /** SHA-256 fingerprint of the certificate the server presented. */
-  certificate: string;
-}
-
-export interface SendOptions {
-  method?: string;
-  path?: string;
-  headers?: Record<string, string | number>;
-  body?: string | Buffer;
-  /** Defaults to a fresh connection per request. */
-  agent?: Agent;
-  /** Several CAs may be trusted at once (certificate rotation). */
-  ca: string | string[];
-}
-
-export function send(port: number, options: SendOptions): Promise<HttpResult> {
-  return new Promise((resolve, reject) => {
-    const body = options.body;
-    const headers: Record<string, string | number> = { ...options.headers };
-    if (
-      body !== undefined &&
-      headers['content-length'] === undefined &&
-      headers['transfer-encoding'] === undefined
-    ) {
-      headers['content-length'] = Buffer.byteLength(body);
-    }
-    const req = request(
-      {
-        host: '127.0.0.1',
-        port,
-        method: options.method ?? 'POST',
-        path: options.path ?? '/mutate',
-        headers,
-        ca: options.ca,
-        agent: options.agent ?? false,
-      },
-      (res) => {
-        const chunks: Buffer[] = [];
-        const certificate = peerFingerprint(res.socket);
-        res.on('data', (chunk: Buffer) => chunks.push(chunk));
-        res.on('end', () => {
-          resolve({
-            status: res.statusCode ?? 0,
-            headers: res.headers,
-            body: Buffer.concat(chunks).toString('utf8'),
-            certificate,
-          });
-        });
-        res.on('error', reject);
-      },
-    );
-    req.on('error', reject);
-    req.end(body);
-  });
-}
-
 /** How the server spells a metav1.Status, written out independently of the code under test. */
 export function statusJson(code: number, reason: string, message: string): string {
   return `{"kind":"Status","apiVersion":"v1","metadata":{},"status":"Failure","message":${JSON.stringify(message)},"reason":"${reason}","code":${code}}`;
@@ -178,8 +118,6 @@ export function admissionReview(
     },
   };
 }
-
-export const JSON_HEADERS = { 'content-type': 'application/json' };
 
 /** The text of the metric line `name{labels} value`, or undefined. */
 export function metricValue(text: string, series: string): number | undefined {
@@ -248,18 +186,7 @@ export function inFlight(port: number, ca: string | string[], body: string): InF
   const answered = new Promise<HttpResult>((resolve, reject) => {
     req.on('error', reject);
     req.on('response', (res) => {
-      const certificate = peerFingerprint(res.socket);
-      const chunks: Buffer[] = [];
-      res.on('data', (chunk: Buffer) => chunks.push(chunk));
-      res.on('end', () => {
-        resolve({
-          status: res.statusCode ?? 0,
-          headers: res.headers,
-          body: Buffer.concat(chunks).toString('utf8'),
-          certificate,
-        });
-      });
-      res.on('error', reject);
+      readResult(res).then(resolve, reject);
     });
   });
   // Failures surface through `started` or `finish`; keep them from being reported twice.
@@ -273,8 +200,4 @@ export function inFlight(port: number, ca: string | string[], body: string): InF
       return answered;
     },
   };
-}
-
-function peerFingerprint(socket: unknown): string {
-  return socket instanceof TLSSocket ? socket.getPeerCertificate().fingerprint256 : '';
 }

@@ -8,15 +8,14 @@ import type { TemplateReload } from '../../src/templates/reloader.js';
 import {
   admissionReview,
   getMetrics,
-  JSON_HEADERS,
   metricValue,
   pod,
-  send,
   startTestServer,
   tempDir,
   waitFor,
   type TestServer,
 } from './helpers.js';
+import { JSON_HEADERS, send } from '../support/https-request.js';
 import { kubeletSwap } from '../support/kubelet-swap.js';
 
 const template = (name: string, image: string): string => `apiVersion: sidekick.dev/v1alpha1

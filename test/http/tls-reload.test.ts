@@ -9,16 +9,15 @@ import {
   admissionReview,
   getMetrics,
   inFlight,
-  JSON_HEADERS,
   metricValue,
   pod,
-  send,
   sharedCertificate,
   startTestServer,
   tempDir,
   waitFor,
   type TestServer,
 } from './helpers.js';
+import { JSON_HEADERS, send } from '../support/https-request.js';
 import { loopbackCertificate } from '../support/certificates.js';
 import { kubeletSwap } from '../support/kubelet-swap.js';
 

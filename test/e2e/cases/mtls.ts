@@ -3,51 +3,26 @@
 // in harness/webhook-client.ts); a caller without one, or with one from another CA, is refused.
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { request } from 'node:https';
 import { isObject, type JsonObject } from '../../../src/json.js';
 import { rejection, type E2eEnvironment } from '../harness/environment.js';
 import type { Injector } from '../harness/injector.js';
 import { loadKustomization, withLocalClientConfig } from '../harness/manifests.js';
 import { INJECT, nativeSidecarNames, pod } from '../harness/objects.js';
+import { JSON_HEADERS, send, type HttpResult } from '../../support/https-request.js';
 import { repoPath } from '../../support/paths.js';
 
 const NAMESPACE = 'team-mtls';
-
-interface Answer {
-  status: number;
-  body: string;
-}
 
 function call(
   injector: Injector,
   path: string,
   body: string | undefined,
   client?: { cert: string; key: string },
-): Promise<Answer> {
-  return new Promise((resolve, reject) => {
-    const req = request(
-      {
-        host: '127.0.0.1',
-        port: injector.port,
-        method: body === undefined ? 'GET' : 'POST',
-        path,
-        ca: injector.tls.ca,
-        agent: false,
-        headers: body === undefined ? {} : { 'content-type': 'application/json' },
-        ...(client ?? {}),
-      },
-      (res) => {
-        const chunks: Buffer[] = [];
-        res.on('data', (chunk: Buffer) => chunks.push(chunk));
-        res.on('end', () => {
-          resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') });
-        });
-        res.on('error', reject);
-      },
-    );
-    req.on('error', reject);
-    req.end(body);
-  });
+): Promise<HttpResult> {
+  const ca = injector.tls.ca;
+  return body === undefined
+    ? send(injector.port, { ca, method: 'GET', path })
+    : send(injector.port, { ca, path, headers: JSON_HEADERS, body, client });
 }
 
 function review(uid: string): string {

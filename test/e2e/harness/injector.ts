@@ -1,6 +1,6 @@
-import { request } from 'node:https';
 import type { CertificateAuthority } from '../../../src/certs/generate.js';
 import { loopbackCertificate, writeCertificate } from '../../support/certificates.js';
+import { statusOf } from '../../support/https-request.js';
 import { repoPath, SIDEKICK_MAIN } from '../../support/paths.js';
 import { freePort } from './ports.js';
 import { ManagedProcess } from './processes.js';
@@ -82,17 +82,6 @@ export class Injector {
 
   /** GET /readyz over TLS, verified against the CA the apiserver is given. */
   readyz(): Promise<number> {
-    return new Promise((resolve, reject) => {
-      const req = request(
-        { host: '127.0.0.1', port: this.port, path: '/readyz', ca: this.tls.ca, timeout: 2000 },
-        (res) => {
-          res.resume();
-          resolve(res.statusCode ?? 0);
-        },
-      );
-      req.on('timeout', () => req.destroy(new Error('no answer from /readyz in 2 s')));
-      req.on('error', reject);
-      req.end();
-    });
+    return statusOf(this.port, '/readyz', this.tls.ca);
   }
 }
