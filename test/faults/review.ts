@@ -1,6 +1,7 @@
 // The request of every scenario: what the apiserver sends when a ReplicaSet creates a Pod that asks
 // for log-shipper and db-proxy, and the check that its answer is a correct AdmissionReview.
 import { isObject, type Json, type JsonObject } from '../../src/json.js';
+import { admissionReview } from '../support/admission-review.js';
 
 export const SIDECARS = ['log-shipper', 'db-proxy'];
 
@@ -118,28 +119,13 @@ const UID_MARK = '__UID__';
 
 /** The request body, built once; each request only puts its own uid in. */
 export function reviewBody(): (uid: string) => string {
-  const review = {
-    apiVersion: 'admission.k8s.io/v1',
-    kind: 'AdmissionReview',
-    request: {
-      uid: UID_MARK,
-      kind: { group: '', version: 'v1', kind: 'Pod' },
-      resource: { group: '', version: 'v1', resource: 'pods' },
-      requestKind: { group: '', version: 'v1', kind: 'Pod' },
-      requestResource: { group: '', version: 'v1', resource: 'pods' },
-      namespace: 'team-a',
-      operation: 'CREATE',
-      userInfo: {
-        username: 'system:serviceaccount:kube-system:replicaset-controller',
-        uid: '0b7e6f2d-9a51-4f0e-8d2c-6a1b3c4d5e6f',
-        groups: ['system:serviceaccounts', 'system:serviceaccounts:kube-system', 'system:authenticated'],
-      },
-      object: replicaSetPod(),
-      oldObject: null,
-      dryRun: false,
-      options: { apiVersion: 'meta.k8s.io/v1', kind: 'CreateOptions' },
+  const review = admissionReview(UID_MARK, replicaSetPod(), {
+    userInfo: {
+      username: 'system:serviceaccount:kube-system:replicaset-controller',
+      uid: '0b7e6f2d-9a51-4f0e-8d2c-6a1b3c4d5e6f',
+      groups: ['system:serviceaccounts', 'system:serviceaccounts:kube-system', 'system:authenticated'],
     },
-  };
+  });
   const [before, after] = JSON.stringify(review).split(`"${UID_MARK}"`) as [string, string];
   return (uid) => `${before}"${uid}"${after}`;
 }

@@ -4,15 +4,8 @@ import { after, before, describe, it } from 'node:test';
 import fastJsonPatch, { type Operation } from 'fast-json-patch';
 import { isObject, type JsonObject } from '../../src/json.js';
 import { builtinTemplateDir } from '../../src/templates/load.js';
-import {
-  admissionReview,
-  getMetrics,
-  metricValue,
-  pod,
-  startTestServer,
-  statusJson,
-  type TestServer,
-} from './helpers.js';
+import { getMetrics, metricValue, pod, startTestServer, statusJson, type TestServer } from './helpers.js';
+import { admissionReview } from '../support/admission-review.js';
 import { JSON_HEADERS, send } from '../support/https-request.js';
 
 const MiB = 1024 * 1024;

@@ -6,7 +6,6 @@ import { generateServingCertificate } from '../../src/certs/generate.js';
 import { handleReview } from '../../src/admission/index.js';
 import { isObject } from '../../src/json.js';
 import {
-  admissionReview,
   inFlight,
   pod,
   sharedCertificate,
@@ -15,6 +14,7 @@ import {
   tempDir,
   type TestServer,
 } from './helpers.js';
+import { admissionReview } from '../support/admission-review.js';
 import { JSON_HEADERS, send } from '../support/https-request.js';
 import { writeCertificate } from '../support/certificates.js';
 

@@ -93,32 +93,6 @@ export function pod(name: string, annotations: Record<string, string> = {}): Jso
   };
 }
 
-export function admissionReview(
-  uid: string,
-  object: JsonObject | string | null,
-  request: JsonObject = {},
-): JsonObject {
-  return {
-    apiVersion: 'admission.k8s.io/v1',
-    kind: 'AdmissionReview',
-    request: {
-      uid,
-      kind: { group: '', version: 'v1', kind: 'Pod' },
-      resource: { group: '', version: 'v1', resource: 'pods' },
-      requestKind: { group: '', version: 'v1', kind: 'Pod' },
-      requestResource: { group: '', version: 'v1', resource: 'pods' },
-      namespace: 'team-a',
-      operation: 'CREATE',
-      userInfo: { username: 'system:serviceaccount:kube-system:replicaset-controller' },
-      object,
-      oldObject: null,
-      dryRun: false,
-      options: { apiVersion: 'meta.k8s.io/v1', kind: 'CreateOptions' },
-      ...request,
-    },
-  };
-}
-
 /** The text of the metric line `name{labels} value`, or undefined. */
 export function metricValue(text: string, series: string): number | undefined {
   const line = text.split('\n').find((l) => l.startsWith(`${series} `));

@@ -7,7 +7,8 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { describe, it } from 'node:test';
 import { isObject, type JsonObject } from '../../src/json.js';
-import { admissionReview, inFlight, pod, tempDir } from './helpers.js';
+import { inFlight, pod, tempDir } from './helpers.js';
+import { admissionReview } from '../support/admission-review.js';
 import { send } from '../support/https-request.js';
 import { SIDEKICK_MAIN } from '../support/paths.js';
 

@@ -6,7 +6,6 @@ import type { Operation } from 'fast-json-patch';
 import { isObject, type JsonObject } from '../../src/json.js';
 import type { TemplateReload } from '../../src/templates/reloader.js';
 import {
-  admissionReview,
   getMetrics,
   metricValue,
   pod,
@@ -15,6 +14,7 @@ import {
   waitFor,
   type TestServer,
 } from './helpers.js';
+import { admissionReview } from '../support/admission-review.js';
 import { JSON_HEADERS, send } from '../support/https-request.js';
 import { kubeletSwap } from '../support/kubelet-swap.js';
 

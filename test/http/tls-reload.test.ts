@@ -6,7 +6,6 @@ import { after, before, describe, it } from 'node:test';
 import type { ServingCertificate } from '../../src/certs/generate.js';
 import type { TlsReload } from '../../src/server/server.js';
 import {
-  admissionReview,
   getMetrics,
   inFlight,
   metricValue,
@@ -17,6 +16,7 @@ import {
   waitFor,
   type TestServer,
 } from './helpers.js';
+import { admissionReview } from '../support/admission-review.js';
 import { JSON_HEADERS, send } from '../support/https-request.js';
 import { loopbackCertificate } from '../support/certificates.js';
 import { kubeletSwap } from '../support/kubelet-swap.js';

@@ -8,6 +8,7 @@ import { rejection, type E2eEnvironment } from '../harness/environment.js';
 import type { Injector } from '../harness/injector.js';
 import { loadKustomization, withLocalClientConfig } from '../harness/manifests.js';
 import { INJECT, nativeSidecarNames, pod } from '../harness/objects.js';
+import { admissionReview } from '../../support/admission-review.js';
 import { JSON_HEADERS, send, type HttpResult } from '../../support/https-request.js';
 import { repoPath } from '../../support/paths.js';
 
@@ -26,19 +27,10 @@ function call(
 }
 
 function review(uid: string): string {
-  return JSON.stringify({
-    apiVersion: 'admission.k8s.io/v1',
-    kind: 'AdmissionReview',
-    request: {
-      uid,
-      kind: { group: '', version: 'v1', kind: 'Pod' },
-      resource: { group: '', version: 'v1', resource: 'pods' },
-      namespace: NAMESPACE,
-      operation: 'CREATE',
-      userInfo: { username: 'e2e' },
-      object: pod({ name: 'direct', annotations: { [INJECT]: 'log-shipper' } }),
-    },
-  });
+  const object = pod({ name: 'direct', annotations: { [INJECT]: 'log-shipper' } });
+  return JSON.stringify(
+    admissionReview(uid, object, { namespace: NAMESPACE, userInfo: { username: 'e2e' } }),
+  );
 }
 
 /** deploy/base's webhook configuration, renamed, for one namespace, calling `url`. */
