@@ -60,15 +60,17 @@ export function contains(whole: Json | undefined, part: Json | undefined): boole
   );
 }
 
-/** Whether a value nests deeper than `limit` levels, found without recursion. */
+/**
+ * Whether a value nests deeper than `limit` levels. The recursion stops at the limit, so it is
+ * bounded, and allocates nothing: it runs on every admission.
+ */
 export function nestedDeeperThan(value: Json, limit: number): boolean {
-  const stack: [Json, number][] = [[value, 0]];
-  for (let entry = stack.pop(); entry !== undefined; entry = stack.pop()) {
-    const [current, depth] = entry;
-    if (typeof current !== 'object' || current === null) continue;
-    if (depth >= limit) return true;
-    for (const child of Array.isArray(current) ? current : Object.values(current))
-      stack.push([child, depth + 1]);
+  if (typeof value !== 'object' || value === null) return false;
+  if (limit === 0) return true;
+  if (Array.isArray(value)) return value.some((item) => nestedDeeperThan(item, limit - 1));
+  for (const key in value) {
+    if (Object.prototype.hasOwnProperty.call(value, key) && nestedDeeperThan(value[key] ?? null, limit - 1))
+      return true;
   }
   return false;
 }

@@ -2,7 +2,9 @@ import type { Operation } from 'fast-json-patch';
 import { deepEqual, isArray, isObject, type Json } from '../json.js';
 
 function pointer(path: string, key: string | number): string {
-  return `${path}/${String(key).replace(/~/g, '~0').replace(/\//g, '~1')}`;
+  if (typeof key === 'number') return `${path}/${key}`;
+  const escaped = key.includes('~') || key.includes('/') ? key.replace(/~/g, '~0').replace(/\//g, '~1') : key;
+  return `${path}/${escaped}`;
 }
 
 /** Indexes at which `after` inserts items into `before`, or undefined if it is not only insertions. */
@@ -25,7 +27,8 @@ function diffArray(before: readonly Json[], after: readonly Json[], path: string
   }
   if (before.length === after.length) {
     before.forEach((item, i) => {
-      diff(item, after[i] ?? null, pointer(path, i), ops);
+      const next = after[i] ?? null;
+      if (item !== next) diff(item, next, pointer(path, i), ops);
     });
     return;
   }
@@ -48,9 +51,9 @@ export function diff(before: Json, after: Json, path: string, ops: Operation[]):
         ops.push({ op: 'remove', path: pointer(path, key) });
     }
     for (const [key, value] of Object.entries(after)) {
-      if (Object.prototype.hasOwnProperty.call(before, key))
-        diff(before[key] ?? null, value, pointer(path, key), ops);
-      else ops.push({ op: 'add', path: pointer(path, key), value });
+      if (!Object.prototype.hasOwnProperty.call(before, key))
+        ops.push({ op: 'add', path: pointer(path, key), value });
+      else if (before[key] !== value) diff(before[key] ?? null, value, pointer(path, key), ops);
     }
     return;
   }

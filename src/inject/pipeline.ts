@@ -6,6 +6,7 @@ import { describeObject } from './describe.js';
 import { mergeSidecars, type Sidecar } from './merge.js';
 import { chooseSidecars } from './order.js';
 import { resolveParameters } from './parameters.js';
+import { copyForInjection } from './copy.js';
 import { createPatch } from './patch.js';
 import { describePositions, placeSidecars } from './placement.js';
 import { nameOf, objectAt } from './pod.js';
@@ -142,7 +143,7 @@ export function injectPod(input: unknown, options: InjectOptions): InjectOutcome
   }
   const previous = readStatus(annotations.status);
   if (previous.unreadable) warnings.push(`annotation ${keys.status} ${previous.unreadable}; it is rewritten`);
-  const pod = structuredClone(input);
+  const pod = copyForInjection(input);
   const templates = options.templates.templates;
   const before = previous.sidecars.flatMap((name) => templates.get(name) ?? []);
   stripInjection(pod, before, keys.status);

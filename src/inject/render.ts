@@ -47,6 +47,7 @@ function asText(value: ParameterValue, mode: Mode): string {
  * key, an item or a level, whatever characters it holds.
  */
 function renderString(text: string, values: Values, mode: Mode): Json {
+  if (!text.includes('{{')) return text;
   const whole = WHOLE.exec(text);
   if (whole) {
     const value = lookup(values, whole[1] ?? '', whole[2]);
