@@ -1,24 +1,11 @@
 // `sidekick serve` as a child process, the way a container runs it: its JSON log read line by line
 // (the one-per-admission lines only counted), /readyz asked over TLS, SIGTERM to stop.
-import { spawn, type ChildProcess } from 'node:child_process';
-import { createInterface } from 'node:readline';
-import { isObject, type JsonObject } from '../../src/json.js';
+import type { JsonObject } from '../../src/json.js';
 import { statusOf } from '../support/https-request.js';
-import { SIDEKICK_MAIN } from '../support/paths.js';
+import { serveArgs } from '../support/serve-args.js';
+import { SidekickProcess, type Exit } from '../support/sidekick-process.js';
 
-const running = new Set<ChildProcess>();
-let hooked = false;
-
-/** A failed test must not leave servers behind. */
-function killOnExit(child: ChildProcess): void {
-  running.add(child);
-  child.once('exit', () => running.delete(child));
-  if (hooked) return;
-  hooked = true;
-  process.on('exit', () => {
-    for (const c of running) c.kill('SIGKILL');
-  });
-}
+export type { Exit };
 
 export interface SidekickOptions {
   /** 0: any free port (read back from the log). */
@@ -31,125 +18,39 @@ export interface SidekickOptions {
   extraArgs?: string[];
 }
 
-export interface Exit {
-  code: number | null;
-  signal: NodeJS.Signals | null;
-}
-
 export class Sidekick {
-  /** Every log line except the per-admission ones. */
-  readonly lines: JsonObject[] = [];
-  admissions = 0;
-  port = 0;
-  readonly exited: Promise<Exit>;
-  private stderr = '';
-  private readonly waiters: { accept: (line: JsonObject) => boolean; resolve: (line: JsonObject) => void }[] =
-    [];
-
   private constructor(
-    private readonly child: ChildProcess,
+    private readonly serve: SidekickProcess,
     private readonly ca: string,
-  ) {
-    // 'close', not 'exit': by then its output has been read to the end.
-    this.exited = new Promise((resolve) => {
-      child.once('close', (code: number | null, signal: NodeJS.Signals | null) => {
-        resolve({ code, signal });
-      });
-    });
-    child.stderr?.on('data', (chunk: Buffer) => {
-      this.stderr += chunk.toString('utf8');
-    });
-    if (!child.stdout) throw new Error('no stdout from sidekick serve');
-    createInterface({ input: child.stdout }).on('line', (text) => {
-      this.onLine(text);
-    });
-  }
+    readonly port: number,
+  ) {}
 
   static async start(options: SidekickOptions): Promise<Sidekick> {
-    const child = spawn(
-      process.execPath,
-      [
-        SIDEKICK_MAIN,
-        'serve',
-        '--address=127.0.0.1',
-        `--port=${String(options.port)}`,
-        '--metrics-port=0',
-        `--tls-cert=${options.certFile}`,
-        `--tls-key=${options.keyFile}`,
-        `--templates=${options.templatesDir}`,
-        '--injector-namespace=sidekick',
-        '--log-level=info',
-        ...(options.extraArgs ?? []),
-      ],
-      { stdio: ['ignore', 'pipe', 'pipe'] },
-    );
-    killOnExit(child);
-    const sidekick = new Sidekick(child, options.ca);
-    const listening = await Promise.race([
-      sidekick.next((line) => line.msg === 'listening', 30_000),
-      sidekick.exited.then((exit) => {
-        throw new Error(
-          `sidekick serve exited (${JSON.stringify(exit)}) before listening: ${sidekick.stderr}`,
-        );
-      }),
-    ]);
-    if (typeof listening.port !== 'number') throw new Error('the listening line has no port');
-    sidekick.port = listening.port;
-    return sidekick;
-  }
-
-  get pid(): number | undefined {
-    return this.child.pid;
-  }
-
-  private onLine(text: string): void {
-    // At ~1,000 admissions a second only the other lines are worth parsing.
-    if (text.includes('"msg":"admission"')) {
-      this.admissions += 1;
-      return;
-    }
-    let parsed: unknown;
-    try {
-      parsed = JSON.parse(text);
-    } catch {
-      return;
-    }
-    if (!isObject(parsed)) return;
-    this.lines.push(parsed);
-    for (const waiter of this.waiters.splice(0)) {
-      if (waiter.accept(parsed)) waiter.resolve(parsed);
-      else this.waiters.push(waiter);
-    }
-  }
-
-  /** The first line, already seen or to come, that `accept` takes. */
-  next(accept: (line: JsonObject) => boolean, timeoutMs = 15_000): Promise<JsonObject> {
-    const seen = this.lines.find(accept);
-    if (seen) return Promise.resolve(seen);
-    return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => {
-        reject(new Error(`no such log line in ${String(timeoutMs)} ms; log so far:\n${this.logText()}`));
-      }, timeoutMs);
-      this.waiters.push({
-        accept,
-        resolve: (line) => {
-          clearTimeout(timer);
-          resolve(line);
-        },
-      });
+    const { ca, ...flags } = options;
+    const serve = SidekickProcess.spawn(serveArgs({ ...flags, metricsPort: 0 }), {
+      countOnly: (text) => text.includes('"msg":"admission"'),
     });
+    const listening = await serve.listening(30_000);
+    if (typeof listening.port !== 'number') throw new Error('the listening line has no port');
+    return new Sidekick(serve, ca, listening.port);
+  }
+
+  /** Every log line except the per-admission ones. */
+  get lines(): JsonObject[] {
+    return this.serve.log.lines;
+  }
+
+  get admissions(): number {
+    return this.serve.log.counted;
   }
 
   /** A line with this msg logged after `since` (epoch ms). */
   logged(msg: string, since: number, timeoutMs = 15_000): Promise<JsonObject> {
-    return this.next(
-      (line) => line.msg === msg && typeof line.time === 'number' && line.time >= since,
-      timeoutMs,
-    );
+    return this.serve.log.logged(msg, since, timeoutMs);
   }
 
   logText(): string {
-    return [...this.lines.map((line) => JSON.stringify(line)), this.stderr].join('\n');
+    return this.serve.describe();
   }
 
   /** GET /readyz, verifying the server against the CA. */
@@ -158,14 +59,7 @@ export class Sidekick {
   }
 
   /** SIGTERM, and how it ended (SIGKILL after `graceMs`). */
-  async stop(graceMs = 20_000): Promise<Exit> {
-    if (this.child.exitCode !== null || this.child.signalCode !== null) return this.exited;
-    this.child.kill('SIGTERM');
-    const timer = setTimeout(() => this.child.kill('SIGKILL'), graceMs);
-    try {
-      return await this.exited;
-    } finally {
-      clearTimeout(timer);
-    }
+  stop(graceMs = 20_000): Promise<Exit> {
+    return this.serve.stop(graceMs);
   }
 }

@@ -8,6 +8,7 @@ import { isObject } from '../../src/json.js';
 import {
   inFlight,
   pod,
+  PROBE_TEMPLATE,
   sharedCertificate,
   startTestServer,
   statusJson,
@@ -17,16 +18,6 @@ import {
 import { admissionReview } from '../support/admission-review.js';
 import { JSON_HEADERS, send } from '../support/https-request.js';
 import { writeCertificate } from '../support/certificates.js';
-
-const PROBE_TEMPLATE = `apiVersion: sidekick.dev/v1alpha1
-kind: SidecarTemplate
-metadata:
-  name: probe
-spec:
-  description: a sidecar for tests
-  container:
-    image: registry.example/probe:1
-`;
 
 describe('when the core fails', () => {
   let t: TestServer;

@@ -12,6 +12,17 @@ import { startServer, type RunningServer, type ServerOptions } from '../../src/s
 import { loopbackCertificate, writeCertificate } from '../support/certificates.js';
 import { JSON_HEADERS, readResult, type HttpResult } from '../support/https-request.js';
 
+/** A template named `probe`, for a server that needs one to be ready. */
+export const PROBE_TEMPLATE = `apiVersion: sidekick.dev/v1alpha1
+kind: SidecarTemplate
+metadata:
+  name: probe
+spec:
+  description: a sidecar for tests
+  container:
+    image: registry.example/probe:1
+`;
+
 export async function tempDir(prefix: string): Promise<{ path: string; remove: () => Promise<void> }> {
   const path = await mkdtemp(join(tmpdir(), `sidekick-${prefix}-`));
   return { path, remove: () => rm(path, { recursive: true, force: true }) };

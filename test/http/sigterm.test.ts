@@ -1,82 +1,14 @@
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { Agent, get } from 'node:https';
 import type { Socket } from 'node:net';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
 import { describe, it } from 'node:test';
-import { isObject, type JsonObject } from '../../src/json.js';
-import { inFlight, pod, tempDir } from './helpers.js';
+import { isObject } from '../../src/json.js';
+import { inFlight, pod, PROBE_TEMPLATE, tempDir } from './helpers.js';
 import { admissionReview } from '../support/admission-review.js';
 import { send } from '../support/https-request.js';
-import { SIDEKICK_MAIN } from '../support/paths.js';
-
-const PROBE_TEMPLATE = `apiVersion: sidekick.dev/v1alpha1
-kind: SidecarTemplate
-metadata:
-  name: probe
-spec:
-  description: a sidecar for tests
-  container:
-    image: registry.example/probe:1
-`;
-
-/** Every JSON log line the child writes, and a way to wait for one. */
-function logLines(child: ChildProcess): {
-  lines: JsonObject[];
-  next: (msg: string, ms?: number) => Promise<JsonObject>;
-} {
-  const lines: JsonObject[] = [];
-  const waiters: { msg: string; resolve: (line: JsonObject) => void }[] = [];
-  assert.ok(child.stdout);
-  createInterface({ input: child.stdout }).on('line', (text) => {
-    let parsed: unknown;
-    try {
-      parsed = JSON.parse(text);
-    } catch {
-      return;
-    }
-    if (!isObject(parsed)) return;
-    lines.push(parsed);
-    for (const waiter of waiters.splice(0)) {
-      if (parsed.msg === waiter.msg) waiter.resolve(parsed);
-      else waiters.push(waiter);
-    }
-  });
-  const next = (msg: string, ms = 15_000): Promise<JsonObject> => {
-    const seen = lines.find((line) => line.msg === msg);
-    if (seen) return Promise.resolve(seen);
-    return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => {
-        reject(
-          new Error(
-            `no log line "${msg}" within ${ms} ms; got:\n${lines.map((l) => JSON.stringify(l)).join('\n')}`,
-          ),
-        );
-      }, ms);
-      waiters.push({
-        msg,
-        resolve: (line) => {
-          clearTimeout(timer);
-          resolve(line);
-        },
-      });
-    });
-  };
-  return { lines, next };
-}
-
-function exited(child: ChildProcess): Promise<{ code: number | null; signal: NodeJS.Signals | null }> {
-  if (child.exitCode !== null || child.signalCode !== null) {
-    return Promise.resolve({ code: child.exitCode, signal: child.signalCode });
-  }
-  return new Promise((resolve) =>
-    child.once('exit', (code, signal) => {
-      resolve({ code, signal });
-    }),
-  );
-}
+import { SidekickProcess } from '../support/sidekick-process.js';
 
 function connect(port: number, ca: string): Promise<string> {
   return send(port, { ca, method: 'GET', path: '/healthz' }).then(
@@ -110,10 +42,8 @@ describe('sidekick serve as a real process', () => {
     const env = Object.fromEntries(
       Object.entries(process.env).filter(([key]) => !key.startsWith('SIDEKICK_')),
     );
-    const child = spawn(
-      process.execPath,
+    const serve = SidekickProcess.spawn(
       [
-        SIDEKICK_MAIN,
         'serve',
         '--port',
         '0',
@@ -126,22 +56,18 @@ describe('sidekick serve as a real process', () => {
         '--shutdown-delay',
         '1',
       ],
-      { cwd: dir.path, env, stdio: ['ignore', 'pipe', 'pipe'] },
+      { cwd: dir.path, env },
     );
-    let stderr = '';
-    child.stderr.on('data', (chunk: Buffer) => {
-      stderr += chunk.toString('utf8');
-    });
+    const log = serve.log;
     const agent = new Agent({ keepAlive: true, maxSockets: 1 });
     try {
-      const log = logLines(child);
-      const listening = await log.next('listening');
+      const listening = await serve.listening(15_000);
       const port = Number(listening.port);
       assert.ok(port > 0);
       assert.equal(listening.ready, true);
       // With no --tls-cert/--tls-key a CA and serving certificate were made, and the CA's place printed.
       const caFile = join(certs, 'ca.crt');
-      assert.match(stderr, new RegExp(`trust its CA ${caFile.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}`));
+      assert.match(serve.stderr, new RegExp(`trust its CA ${caFile.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}`));
       const ca = await readFile(caFile, 'utf8');
 
       // An idle keep-alive connection, to be closed by the server.
@@ -169,13 +95,13 @@ describe('sidekick serve as a real process', () => {
       });
       await Promise.all(pending.map((p) => p.request.started));
 
-      assert.ok(child.kill('SIGTERM'));
-      await log.next('shutting down: not ready');
+      assert.ok(serve.signal('SIGTERM'));
+      await log.logged('shutting down: not ready');
       const notReady = await send(port, { ca, method: 'GET', path: '/readyz' });
       assert.equal(notReady.status, 503);
       assert.equal(notReady.body, 'not ready: shutting down');
 
-      await log.next('draining: no new connections, finishing in-flight requests');
+      await log.logged('draining: no new connections, finishing in-flight requests');
       const outcomes = await refusedSoon(port, ca);
       assert.equal(outcomes.at(-1), 'ECONNREFUSED', outcomes.join(', '));
       assert.ok(
@@ -195,15 +121,14 @@ describe('sidekick serve as a real process', () => {
         assert.equal(review.response.patchType, 'JSONPatch');
       }
 
-      assert.deepEqual(await exited(child), { code: 0, signal: null });
-      await log.next('stopped');
+      assert.deepEqual(await serve.exited, { code: 0, signal: null });
+      await log.logged('stopped');
       const admissions = log.lines.filter((line) => line.msg === 'admission');
       assert.deepEqual(admissions.map((line) => line.uid).sort(), pending.map((p) => p.uid).sort());
       assert.ok(admissions.every((line) => line.decision === 'injected'));
     } finally {
       agent.destroy();
-      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
-      await exited(child);
+      await serve.kill();
       await dir.remove();
     }
   });

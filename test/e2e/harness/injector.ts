@@ -2,6 +2,7 @@ import type { CertificateAuthority } from '../../../src/certs/generate.js';
 import { loopbackCertificate, writeCertificate } from '../../support/certificates.js';
 import { statusOf } from '../../support/https-request.js';
 import { repoPath, SIDEKICK_MAIN } from '../../support/paths.js';
+import { serveArgs } from '../../support/serve-args.js';
 import { freePort } from './ports.js';
 import { ManagedProcess } from './processes.js';
 import { waitFor } from './wait.js';
@@ -53,16 +54,15 @@ export class Injector {
       process.execPath,
       [
         SIDEKICK_MAIN,
-        'serve',
-        '--address=127.0.0.1',
-        `--port=${String(port)}`,
-        `--metrics-port=${String(metricsPort)}`,
-        `--tls-cert=${options.tls.certFile}`,
-        `--tls-key=${options.tls.keyFile}`,
-        `--templates=${repoPath('templates')}`,
-        `--injector-namespace=${options.injectorNamespace ?? 'sidekick'}`,
-        '--log-level=info',
-        ...(options.clientCaFile === undefined ? [] : [`--client-ca=${options.clientCaFile}`]),
+        ...serveArgs({
+          port,
+          metricsPort,
+          certFile: options.tls.certFile,
+          keyFile: options.tls.keyFile,
+          templatesDir: repoPath('templates'),
+          injectorNamespace: options.injectorNamespace,
+          extraArgs: options.clientCaFile === undefined ? [] : [`--client-ca=${options.clientCaFile}`],
+        }),
       ],
       { logDir: options.logDir },
     );

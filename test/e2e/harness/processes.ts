@@ -1,6 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { closeSync, openSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
+import { killChildren, killOnExit, terminate } from '../../support/children.js';
 
 export interface Exit {
   code: number | null;
@@ -9,12 +10,11 @@ export interface Exit {
   error?: Error;
 }
 
-const running = new Set<ChildProcess>();
 const scratchDirs = new Set<string>();
 let hooked = false;
 
 function killAndClean(): void {
-  for (const child of running) child.kill('SIGKILL');
+  killChildren();
   for (const dir of scratchDirs) rmSync(dir, { recursive: true, force: true });
 }
 
@@ -63,7 +63,6 @@ export class ManagedProcess {
   ) {
     this.exited = new Promise((resolve) => {
       const done = (exit: Exit): void => {
-        running.delete(child);
         this.exit ??= exit;
         resolve(this.exit);
       };
@@ -91,7 +90,7 @@ export class ManagedProcess {
         env: options.env ?? process.env,
         cwd: options.cwd,
       });
-      running.add(child);
+      killOnExit(child);
       return new ManagedProcess(name, logPath, child);
     } finally {
       closeSyncQuietly(fd);
@@ -109,13 +108,7 @@ export class ManagedProcess {
   /** SIGTERM, then SIGKILL after `graceMs`. Resolves with how it ended. */
   async stop(graceMs = 5000): Promise<Exit> {
     if (this.exit) return this.exit;
-    this.child.kill('SIGTERM');
-    const timer = setTimeout(() => this.child.kill('SIGKILL'), graceMs);
-    try {
-      return await this.exited;
-    } finally {
-      clearTimeout(timer);
-    }
+    return terminate(this.child, this.exited, graceMs);
   }
 
   /** The last lines of the log, for a failing test's report. */
