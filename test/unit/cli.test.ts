@@ -69,6 +69,33 @@ describe('sidekick CLI', () => {
     assert.match(broken.stderr, /spec\.bogus: unknown field/);
   });
 
+  it('warns about a template that does not pass the restricted profile, without failing', () => {
+    const { status, stderr } = sidekick([
+      'templates',
+      'validate',
+      'test/unit/fixtures/unrestricted-templates',
+    ]);
+    assert.equal(status, 0);
+    for (const problem of [
+      /securityContext\.privileged is true/,
+      /securityContext\.allowPrivilegeEscalation must be false/,
+      /securityContext\.runAsNonRoot must be true/,
+      /securityContext\.runAsUser must not be 0/,
+      /securityContext\.seccompProfile\.type must be RuntimeDefault or Localhost/,
+      /securityContext\.capabilities\.drop must include ALL/,
+      /securityContext\.capabilities\.add has "NET_ADMIN"/,
+      /uses a hostPort/,
+    ]) {
+      assert.match(
+        stderr,
+        new RegExp(
+          `warning: .*debug-shell\\.yaml: not Pod Security 'restricted' compliant: ${problem.source}`,
+        ),
+      );
+    }
+    assert.doesNotMatch(stderr, /NET_BIND_SERVICE/, 'NET_BIND_SERVICE is allowed by the profile');
+  });
+
   it('rejects an unknown command and option with exit 2', () => {
     assert.equal(sidekick(['frobnicate']).status, 2);
     const bad = sidekick(['inject', '--no-such-option']);
