@@ -28,6 +28,12 @@ spec:
     image: ${image}
 `;
 
+/** Both templates, with images at version `n`. */
+const generation = (n: number): Record<string, string> => ({
+  'probe.yaml': template('probe', `registry.example/probe:${String(n)}`),
+  'helper.yaml': template('helper', `registry.example/helper:${String(n)}`),
+});
+
 function nextTemplatesEvent(
   t: TestServer,
   accept: (event: TemplateReload) => boolean,
@@ -70,14 +76,7 @@ describe('the template directory swapped through ..data', () => {
     dir = await tempDir('templates-swap');
     configMap = join(dir.path, 'templates');
     await mkdir(configMap);
-    await kubeletSwap(
-      configMap,
-      {
-        'probe.yaml': template('probe', 'registry.example/probe:1'),
-        'helper.yaml': template('helper', 'registry.example/helper:1'),
-      },
-      '2025_01_01_00_00_00.000000001',
-    );
+    await kubeletSwap(configMap, generation(1), '2025_01_01_00_00_00.000000001');
     t = await startTestServer({ templatesDir: configMap, debounceMs: 50, pollMs: 600_000 });
   });
   after(async () => {
@@ -91,14 +90,7 @@ describe('the template directory swapped through ..data', () => {
     assert.ok(firstHash);
 
     const reloaded = nextTemplatesEvent(t, (e) => e.ok);
-    await kubeletSwap(
-      configMap,
-      {
-        'probe.yaml': template('probe', 'registry.example/probe:2'),
-        'helper.yaml': template('helper', 'registry.example/helper:2'),
-      },
-      '2025_01_01_00_01_00.000000002',
-    );
+    await kubeletSwap(configMap, generation(2), '2025_01_01_00_01_00.000000002');
     const event = await reloaded;
     assert.ok(event.ok);
     assert.equal(event.previous?.hash, firstHash);
@@ -148,14 +140,7 @@ describe('the template directory swapped through ..data', () => {
 
     // Fixed again: taken at once.
     const fixed = nextTemplatesEvent(t, (e) => e.ok);
-    await kubeletSwap(
-      configMap,
-      {
-        'probe.yaml': template('probe', 'registry.example/probe:4'),
-        'helper.yaml': template('helper', 'registry.example/helper:4'),
-      },
-      '2025_01_01_00_03_00.000000004',
-    );
+    await kubeletSwap(configMap, generation(4), '2025_01_01_00_03_00.000000004');
     await fixed;
     assert.equal(await injectedImage('probe', 'u-fixed'), 'registry.example/probe:4');
   });
