@@ -61,13 +61,17 @@ export function contains(whole: Json | undefined, part: Json | undefined): boole
 }
 
 /**
- * Whether a value nests deeper than `limit` levels. The recursion stops at the limit, so it is
- * bounded, and allocates nothing: it runs on every admission.
+ * Whether a value nests deeper than `limit` levels (the value itself is level 0). The recursion
+ * stops at the limit, so it cannot overflow the stack it protects, and it allocates nothing: it
+ * runs on every admission (bench/README.md).
  */
 export function nestedDeeperThan(value: Json, limit: number): boolean {
   if (typeof value !== 'object' || value === null) return false;
   if (limit === 0) return true;
-  if (Array.isArray(value)) return value.some((item) => nestedDeeperThan(item, limit - 1));
+  if (Array.isArray(value)) {
+    for (const item of value) if (nestedDeeperThan(item, limit - 1)) return true;
+    return false;
+  }
   for (const key in value) {
     if (Object.prototype.hasOwnProperty.call(value, key) && nestedDeeperThan(value[key] ?? null, limit - 1))
       return true;
