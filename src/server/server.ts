@@ -9,7 +9,7 @@ import { startTemplateReloader, type TemplateReload, type TemplateReloader } fro
 import type { TemplateSet } from '../templates/types.js';
 import { createApp, MUTATE_PATH, type AppDeps, type Readiness } from './app.js';
 import { DEFAULT_MAX_BODY_BYTES } from './body.js';
-import { fingerprintFiles, watchChanges, type ChangeWatch } from './change-watch.js';
+import { fingerprintFiles, watchChanges, type ChangeWatch } from '../change-watch.js';
 import { startMetricsServer } from './metrics-server.js';
 import { createMetrics, type Metrics } from './metrics.js';
 import { mutateHandler } from './mutate.js';

@@ -1,4 +1,4 @@
-import { fingerprintDir, watchChanges } from '../server/change-watch.js';
+import { fingerprintDir, watchChanges } from '../change-watch.js';
 import { loadTemplateDir } from './load.js';
 import type { TemplateLoad, TemplateSet } from './types.js';
 

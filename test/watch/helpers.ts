@@ -19,9 +19,8 @@ import { basename, dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
+import { SIDEKICK_MAIN as MAIN } from '../support/paths.js';
 
-export const REPO_ROOT = fileURLToPath(new URL('../../../', import.meta.url));
-export const MAIN = join(REPO_ROOT, 'dist', 'src', 'main.js');
 export const HUP_COUNTER = fileURLToPath(new URL('./fixtures/hup-counter.js', import.meta.url));
 
 /** Polls `check` until it holds; fails with `what` after `timeoutMs` (a hang guard, not a speed claim). */
