@@ -1,5 +1,5 @@
 import { isArray, isObject, setOwn, type Json, type JsonObject } from '../json.js';
-import { parseCondition } from '../templates/condition.js';
+import { parseCondition, type Condition } from '../templates/condition.js';
 import { PLACEHOLDER } from '../templates/names.js';
 import { formatValue, isSet } from '../templates/parameter-value.js';
 import type { ParameterValue } from '../templates/types.js';
@@ -14,6 +14,13 @@ const DEFAULT_PORTS: Record<string, string> = { http: '80', https: '443' };
  */
 type Mode = 'plain' | 'kubelet';
 const KUBELET_EXPANDED = new Set(['command', 'args', 'env']);
+
+/**
+ * A template tree compiled into closures: the tree is read (its strings split at placeholders,
+ * its conditions parsed) once per template set instead of on every admission, which was most of
+ * the rendering cost (bench/README.md). `undefined` is a conditional item left out.
+ */
+type Renderer = (values: Values) => Json | undefined;
 
 function urlPart(value: ParameterValue | undefined, part: string): string {
   if (typeof value !== 'string' || !URL.canParse(value)) return '';
@@ -46,83 +53,145 @@ function asText(value: ParameterValue, mode: Mode): string {
  * Parameter values go into string leaves of the already-parsed tree: a value can never add a
  * key, an item or a level, whatever characters it holds.
  */
-function renderString(text: string, values: Values, mode: Mode): Json {
-  if (!text.includes('{{')) return text;
+function compileString(text: string, mode: Mode): Renderer {
+  if (!text.includes('{{')) return () => text;
   const whole = WHOLE.exec(text);
   if (whole) {
-    const value = lookup(values, whole[1] ?? '', whole[2]);
-    if (value === undefined) return '';
-    return typeof value === 'number' || typeof value === 'boolean' ? value : asText(value, mode);
+    const [, name = '', part] = whole;
+    return (values) => {
+      const value = lookup(values, name, part);
+      if (value === undefined) return '';
+      return typeof value === 'number' || typeof value === 'boolean' ? value : asText(value, mode);
+    };
   }
-  return text.replace(PLACEHOLDER, (_, name: string, part: string | undefined) => {
-    const value = lookup(values, name, part);
-    return value === undefined ? '' : asText(value, mode);
-  });
+  // Literal text and placeholders in turn; a value is never read for placeholders again.
+  const pieces: (string | { name: string; part: string | undefined })[] = [];
+  let at = 0;
+  for (const match of text.matchAll(PLACEHOLDER)) {
+    pieces.push(text.slice(at, match.index), { name: match[1] ?? '', part: match[2] });
+    at = match.index + match[0].length;
+  }
+  if (pieces.length === 0) return () => text;
+  pieces.push(text.slice(at));
+  return (values) => {
+    let out = '';
+    for (const piece of pieces) {
+      if (typeof piece === 'string') out += piece;
+      else {
+        const value = lookup(values, piece.name, piece.part);
+        if (value !== undefined) out += asText(value, mode);
+      }
+    }
+    return out;
+  };
 }
 
-function holdsOne(condition: string, values: Values): boolean {
-  const parsed = parseCondition(condition);
-  if (!parsed) return false;
-  const value = values.get(parsed.param);
+function holdsOne(condition: Condition | undefined, values: Values): boolean {
+  if (!condition) return false;
+  const value = values.get(condition.param);
   const text = value === undefined ? undefined : formatValue(value);
   const truth =
-    parsed.kind === 'set'
+    condition.kind === 'set'
       ? isSet(value)
-      : parsed.kind === 'equals'
-        ? text === parsed.value
-        : text !== undefined && text.startsWith(parsed.value);
-  return truth !== parsed.negate;
+      : condition.kind === 'equals'
+        ? text === condition.value
+        : text !== undefined && text.startsWith(condition.value);
+  return truth !== condition.negate;
 }
 
-/** A `$when`: one condition, or a list of which every one must hold. */
-export function holds(when: Json | undefined, values: Values): boolean {
-  if (typeof when === 'string') return holdsOne(when, values);
-  return isArray(when) && when.every((c) => typeof c === 'string' && holdsOne(c, values));
-}
-
-/** Kept (rendered, without its `$when`), or undefined when its condition does not hold. */
-function renderConditional(object: JsonObject, values: Values, mode: Mode): Json | undefined {
-  const { $when: when, $value: value, ...rest } = object;
-  if (!holds(when, values)) return undefined;
-  return render(value ?? rest, values, mode);
-}
-
-function renderItem(item: Json, values: Values, mode: Mode): Json | undefined {
-  return isObject(item) && '$when' in item
-    ? renderConditional(item, values, mode)
-    : render(item, values, mode);
-}
-
-function renderMap(tree: JsonObject, values: Values, mode: Mode): Json {
-  const keys = Object.keys(tree);
-  if (keys.length === 1 && keys[0] === '$json')
-    return JSON.stringify(render(tree.$json ?? null, values, mode));
-  const out: JsonObject = {};
-  for (const key of keys) {
-    if (key === '$when') continue;
-    const value = tree[key] ?? null;
-    const rendered = renderItem(value, values, KUBELET_EXPANDED.has(key) ? 'kubelet' : mode);
-    // A list whose every item was conditional and left out is left out too, not written empty.
-    const emptied = isArray(value) && value.length > 0 && isArray(rendered) && rendered.length === 0;
-    if (rendered !== undefined && !emptied) setOwn(out, key, rendered);
+/** A `$when`: one condition, or a list of which every one must hold; anything else never holds. */
+function compileWhen(when: Json | undefined): (values: Values) => boolean {
+  if (typeof when === 'string') {
+    const condition = parseCondition(when);
+    return (values) => holdsOne(condition, values);
   }
-  return out;
+  if (!isArray(when) || when.some((c) => typeof c !== 'string')) return () => false;
+  const conditions = when.map((c) => (typeof c === 'string' ? parseCondition(c) : undefined));
+  return (values) => conditions.every((c) => holdsOne(c, values));
 }
 
-export function render(tree: Json, values: Values, mode: Mode = 'plain'): Json {
-  if (typeof tree === 'string') return renderString(tree, values, mode);
-  if (isArray(tree)) {
+export function holds(when: Json | undefined, values: Values): boolean {
+  return compileWhen(when)(values);
+}
+
+/** An item of a list or a map's value: an object with `$when` is kept only when it holds. */
+function compileItem(item: Json, mode: Mode): Renderer {
+  if (!isObject(item) || !('$when' in item)) return compileTree(item, mode);
+  const { $when: when, $value: value, ...rest } = item;
+  const condition = compileWhen(when);
+  const body = compileTree(value ?? rest, mode);
+  return (values) => (condition(values) ? body(values) : undefined);
+}
+
+function compileList(list: readonly Json[], mode: Mode): Renderer {
+  const items = list.map((item) => compileItem(item, mode));
+  return (values) => {
     const out: Json[] = [];
-    for (const item of tree) {
-      const rendered = renderItem(item, values, mode);
+    for (const item of items) {
+      const rendered = item(values);
       if (rendered !== undefined) out.push(rendered);
     }
     return out;
+  };
+}
+
+function compileMap(tree: JsonObject, mode: Mode): Renderer {
+  const keys = Object.keys(tree);
+  if (keys.length === 1 && keys[0] === '$json') {
+    const inner = compileTree(tree.$json ?? null, mode);
+    return (values) => JSON.stringify(inner(values) ?? null);
   }
-  return isObject(tree) ? renderMap(tree, values, mode) : tree;
+  const entries = keys
+    .filter((key) => key !== '$when')
+    .map((key) => {
+      const value = tree[key] ?? null;
+      return {
+        key,
+        render: compileItem(value, KUBELET_EXPANDED.has(key) ? 'kubelet' : mode),
+        // A list whose every item was conditional and left out is left out too, not written empty.
+        dropWhenEmpty: isArray(value) && value.length > 0,
+      };
+    });
+  return (values) => {
+    const out: JsonObject = {};
+    for (const { key, render, dropWhenEmpty } of entries) {
+      const rendered = render(values);
+      if (rendered === undefined || (dropWhenEmpty && isArray(rendered) && rendered.length === 0)) continue;
+      setOwn(out, key, rendered);
+    }
+    return out;
+  };
+}
+
+function compileTree(tree: Json, mode: Mode): Renderer {
+  if (typeof tree === 'string') return compileString(tree, mode);
+  if (isArray(tree)) return compileList(tree, mode);
+  if (isObject(tree)) return compileMap(tree, mode);
+  return () => tree;
+}
+
+/** Compiled renderers of template trees, by how and where they are read; they go with the set. */
+const compiled = {
+  tree: { plain: new WeakMap<object, Renderer>(), kubelet: new WeakMap<object, Renderer>() },
+  item: { plain: new WeakMap<object, Renderer>(), kubelet: new WeakMap<object, Renderer>() },
+};
+
+function rendererOf(tree: Json, mode: Mode, as: 'tree' | 'item'): Renderer {
+  if (typeof tree !== 'object' || tree === null) return compileTree(tree, mode);
+  const cache = compiled[as][mode];
+  let renderer = cache.get(tree);
+  if (renderer === undefined) {
+    renderer = as === 'item' ? compileItem(tree, mode) : compileTree(tree, mode);
+    cache.set(tree, renderer);
+  }
+  return renderer;
+}
+
+export function render(tree: Json, values: Values, mode: Mode = 'plain'): Json {
+  return rendererOf(tree, mode, 'tree')(values) ?? null;
 }
 
 export function renderObject(tree: JsonObject, values: Values): JsonObject | undefined {
-  const rendered = renderItem(tree, values, 'plain');
+  const rendered = rendererOf(tree, 'plain', 'item')(values);
   return isObject(rendered) ? rendered : undefined;
 }

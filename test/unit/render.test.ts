@@ -84,6 +84,31 @@ describe('render', () => {
       assert.deepEqual(render(tree, values), want);
     });
   }
+
+  // Templates are compiled once and rendered for every Pod: nothing may leak from one to the next.
+  it('renders the same tree afresh for each set of values', () => {
+    const tree: Json = {
+      args: ['--name={{ name }}', { $when: 'flag', $value: '--flag' }],
+      mounts: [{ name: 'm', mountPath: '/static' }],
+    };
+    const first = render(tree, values);
+    assert.ok(typeof first === 'object' && first !== null && !Array.isArray(first));
+    (first.mounts as { mountPath: string }[])[0]!.mountPath = '/changed';
+    (first.args as string[]).push('--extra');
+    const other = new Map<string, ParameterValue>([
+      ['name', 'api'],
+      ['flag', false],
+    ]);
+    assert.deepEqual(render(tree, other), {
+      args: ['--name=api'],
+      mounts: [{ name: 'm', mountPath: '/static' }],
+    });
+    assert.deepEqual(render(tree, values), {
+      args: ['--name=web', '--flag'],
+      mounts: [{ name: 'm', mountPath: '/static' }],
+    });
+    assert.deepEqual(tree.mounts, [{ name: 'm', mountPath: '/static' }]);
+  });
 });
 
 describe('holds', () => {
