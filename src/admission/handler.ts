@@ -117,6 +117,7 @@ function admit(request: AdmissionRequest, record: AdmissionRecord, deps: ReviewD
   const outcome = (deps.inject ?? injectPod)(pod, {
     templates,
     namespace: record.namespace,
+    checkedDepth: MAX_OBJECT_DEPTH,
     ...(deps.prefix !== undefined ? { prefix: deps.prefix } : {}),
     ...(deps.injectorNamespace !== undefined ? { injectorNamespace: deps.injectorNamespace } : {}),
   });

@@ -29,9 +29,6 @@ export function readAnnotations(pod: JsonObject, prefix: string, templates: Temp
   };
   const meta = isObject(pod.metadata) ? pod.metadata : {};
   const annotations = isObject(meta.annotations) ? meta.annotations : {};
-  const known = [...templates.templates.values()].flatMap((t) =>
-    t.parameters.map((p) => `${t.name}.${p.name}`),
-  );
   for (const [key, value] of Object.entries(annotations)) {
     if (!key.startsWith(`${prefix}/`)) continue;
     if (typeof value !== 'string') {
@@ -60,6 +57,9 @@ export function readAnnotations(pod: JsonObject, prefix: string, templates: Temp
         params.set(param, value);
         out.parameters.set(sidecar, params);
       } else {
+        const known = [...templates.templates.values()].flatMap((t) =>
+          t.parameters.map((p) => `${t.name}.${p.name}`),
+        );
         const match = closest(local, [...known, 'inject', 'status']);
         const suggestion = match === undefined ? '' : ` (did you mean ${prefix}/${match}?)`;
         out.warnings.push(`annotation ${key} is not a sidekick annotation${suggestion}`);

@@ -21,12 +21,19 @@ import {
 } from './types.js';
 import { verifyPod } from './verify.js';
 
+/** By the sidecars and their template hashes: few distinct values, and one is asked for per Pod. */
+const STATUS_VALUES = new Map<string, string>();
+
 function statusValue(sidecars: readonly Sidecar[]): string {
-  const hash = createHash('sha256')
-    .update(sidecars.map((s) => `${s.template.name}:${s.template.hash}`).join('\n'))
-    .digest('hex')
-    .slice(0, 16);
-  return JSON.stringify({ sidecars: sidecars.map((s) => s.template.name), templates: hash });
+  const key = sidecars.map((s) => `${s.template.name}:${s.template.hash}`).join('\n');
+  let value = STATUS_VALUES.get(key);
+  if (value === undefined) {
+    const hash = createHash('sha256').update(key).digest('hex').slice(0, 16);
+    value = JSON.stringify({ sidecars: sidecars.map((s) => s.template.name), templates: hash });
+    if (STATUS_VALUES.size >= 1000) STATUS_VALUES.clear();
+    STATUS_VALUES.set(key, value);
+  }
+  return value;
 }
 
 /** Warnings for sidecars an earlier injection added that are no longer as sidekick left them. */
@@ -61,6 +68,12 @@ function repairs(
 
 /** Deep enough for any real Pod, shallow enough for the recursive steps of injection. */
 export const MAX_POD_DEPTH = 100;
+
+/** The admission layer has made a stricter check already; the CLI has not. */
+function tooDeep(pod: JsonObject, options: InjectOptions): boolean {
+  if (options.checkedDepth !== undefined && options.checkedDepth <= MAX_POD_DEPTH) return false;
+  return nestedDeeperThan(pod, MAX_POD_DEPTH);
+}
 
 function excluded(namespace: string, options: InjectOptions): boolean {
   return SYSTEM_NAMESPACES.includes(namespace) || namespace === options.injectorNamespace;
@@ -138,7 +151,7 @@ export function injectPod(input: unknown, options: InjectOptions): InjectOutcome
     return refuse(['the Pod has no spec.containers'], warnings);
   }
   // A real Pod nests about ten levels; the copy, the merge and the diff below recurse.
-  if (nestedDeeperThan(input, MAX_POD_DEPTH)) {
+  if (tooDeep(input, options)) {
     return refuse([`the Pod is nested deeper than ${MAX_POD_DEPTH} levels`], warnings);
   }
   const previous = readStatus(annotations.status);

@@ -15,6 +15,8 @@ export interface InjectOptions {
   injectorNamespace?: string;
   /** How messages name the object, e.g. `Deployment team-a/web`; by default the Pod's own name. */
   describe?: string;
+  /** The caller has checked that the Pod nests no deeper than this (the admission layer does). */
+  checkedDepth?: number;
 }
 
 export interface PlannedParameter {

@@ -106,6 +106,8 @@ function reply(
 }
 
 function log(logger: Logger, status: number, record: AdmissionRecord, seconds: number): void {
+  const level = record.decision === 'errored' ? 'error' : record.decision === 'invalid' ? 'warn' : 'info';
+  if (!logger.isLevelEnabled(level)) return;
   const { error, warnings, ...fields } = record;
   const line = {
     ...fields,
@@ -114,7 +116,5 @@ function log(logger: Logger, status: number, record: AdmissionRecord, seconds: n
     durationMs: Math.round(seconds * 1e6) / 1e3,
     ...(error !== undefined ? { err: error } : {}),
   };
-  if (record.decision === 'errored') logger.error(line, 'admission');
-  else if (record.decision === 'invalid') logger.warn(line, 'admission');
-  else logger.info(line, 'admission');
+  logger[level](line, 'admission');
 }

@@ -26,38 +26,49 @@ function describe(spec: ParameterSpec): string {
   }
 }
 
+/** Patterns come from the template set, so there are few; each is compiled once. */
+const PATTERNS = new Map<string, RegExp>();
+
 function matches(pattern: string | undefined, text: string): boolean {
-  return pattern === undefined || new RegExp(`^(?:${pattern})$`, 'u').test(text);
+  if (pattern === undefined) return true;
+  let compiled = PATTERNS.get(pattern);
+  if (compiled === undefined) {
+    compiled = new RegExp(`^(?:${pattern})$`, 'u');
+    if (PATTERNS.size >= 1000) PATTERNS.clear();
+    PATTERNS.set(pattern, compiled);
+  }
+  return compiled.test(text);
 }
 
-type Check = (spec: ParameterSpec, value: ParameterValue, want: string) => string | undefined;
+/** `want` gives the expected form, built only for a message. */
+type Check = (spec: ParameterSpec, value: ParameterValue, want: () => string) => string | undefined;
 
 const CHECKS: Record<ParameterSpec['type'], Check> = {
   integer: (spec, value, want) => {
-    if (typeof value !== 'number' || !Number.isInteger(value)) return `is not an integer (${want})`;
-    if (spec.minimum !== undefined && value < spec.minimum) return `is too small (${want})`;
-    if (spec.maximum !== undefined && value > spec.maximum) return `is too large (${want})`;
+    if (typeof value !== 'number' || !Number.isInteger(value)) return `is not an integer (${want()})`;
+    if (spec.minimum !== undefined && value < spec.minimum) return `is too small (${want()})`;
+    if (spec.maximum !== undefined && value > spec.maximum) return `is too large (${want()})`;
     return undefined;
   },
-  boolean: (_, value, want) => (typeof value === 'boolean' ? undefined : `is not a boolean (${want})`),
+  boolean: (_, value, want) => (typeof value === 'boolean' ? undefined : `is not a boolean (${want()})`),
   duration: (_, value, want) =>
-    typeof value === 'string' && DURATION.test(value) ? undefined : `is not a duration (${want})`,
+    typeof value === 'string' && DURATION.test(value) ? undefined : `is not a duration (${want()})`,
   enum: (spec, value, want) =>
-    typeof value === 'string' && spec.values?.includes(value) ? undefined : `is not allowed (${want})`,
+    typeof value === 'string' && spec.values?.includes(value) ? undefined : `is not allowed (${want()})`,
   list: (spec, value, want) => {
-    if (!Array.isArray(value)) return `is not a list (${want})`;
+    if (!Array.isArray(value)) return `is not a list (${want()})`;
     const bad = (value as readonly string[]).find((item) => !matches(spec.pattern, item));
-    return bad === undefined ? undefined : `has an item '${bad}' that does not fit (${want})`;
+    return bad === undefined ? undefined : `has an item '${bad}' that does not fit (${want()})`;
   },
   string: (spec, value, want) => {
-    if (typeof value !== 'string') return `is not a string (${want})`;
-    return matches(spec.pattern, value) ? undefined : `does not fit (${want})`;
+    if (typeof value !== 'string') return `is not a string (${want()})`;
+    return matches(spec.pattern, value) ? undefined : `does not fit (${want()})`;
   },
 };
 
 /** Why a typed value does not fit its spec, or undefined when it does. */
 export function checkValue(spec: ParameterSpec, value: ParameterValue): string | undefined {
-  return CHECKS[spec.type](spec, value, `want ${describe(spec)}`);
+  return CHECKS[spec.type](spec, value, () => `want ${describe(spec)}`);
 }
 
 /**
