@@ -266,6 +266,8 @@ function memorySection(m: NonNullable<Results['memory']>): string[] {
   return [
     `### Memory (sidekick serve, ${m.requests} requests after warm-up, mix: ${m.mix.join(', ')})`,
     '',
+    `Warm-up: ${m.warmupRequests} requests, in rounds until one added less than 1 % to RSS (RSS after each: ${m.warmupRssMiB.map((r) => fixed(r, 1)).join(', ')} MiB).`,
+    '',
     ...table(
       ['RSS cold', 'before (warm)', 'after', 'after 5 s idle', 'peak', 'drift', 'req/s', 'server CPU/req'],
       [

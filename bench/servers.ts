@@ -166,7 +166,13 @@ export async function startServer(
     child.stdout?.resume();
     port = pollReady(`https://127.0.0.1:${chosen}`, tls.ca).then(() => chosen);
   } else {
-    child = spawnOn(cpu, process.execPath, [`dist/bench/floors/${name}.js`, '--port', '0', ...tlsArgs]);
+    child = spawnOn(cpu, process.execPath, [
+      ...nodeArgs,
+      `dist/bench/floors/${name}.js`,
+      '--port',
+      '0',
+      ...tlsArgs,
+    ]);
     port = announcedPort(child);
   }
   let stderr = '';
