@@ -1,7 +1,7 @@
 export type { AdmissionRequest, AdmissionResponse, AdmissionReview, AdmissionStatus } from './types.js';
 export { ADMISSION_API_VERSION } from './types.js';
 export { parseReview, type ParsedReview } from './parse.js';
-export { allowed, denied, errored, patched, review } from './response.js';
+export { allowed, denied, errored, patched, review, serializeReview } from './response.js';
 export {
   handleReview,
   MAX_OBJECT_DEPTH,

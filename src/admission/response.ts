@@ -5,6 +5,22 @@ export function review(response: AdmissionResponse): AdmissionReview {
   return { apiVersion: ADMISSION_API_VERSION, kind: 'AdmissionReview', response };
 }
 
+const PATCH_SLOT = '"patch":""';
+
+/**
+ * The review as JSON. The base64 patch is most of an answer's bytes and, written by `patched`
+ * in base64's alphabet, never needs escaping: it is spliced into the JSON rather than scanned
+ * character by character by JSON.stringify (6 µs of a 9 KB admission, bench/README.md). The
+ * first `"patch":""` is the key: an unescaped quote cannot occur inside the uid before it.
+ */
+export function serializeReview(answer: AdmissionReview): string {
+  const { patch } = answer.response;
+  if (patch === undefined) return JSON.stringify(answer);
+  const text = JSON.stringify({ ...answer, response: { ...answer.response, patch: '' } });
+  const at = text.indexOf(PATCH_SLOT) + PATCH_SLOT.length - 1;
+  return `${text.slice(0, at)}${patch}${text.slice(at)}`;
+}
+
 function withWarnings(response: AdmissionResponse, warnings: readonly string[]): AdmissionResponse {
   if (warnings.length > 0) response.warnings = [...warnings];
   return response;

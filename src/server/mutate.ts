@@ -1,6 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { TLSSocket } from 'node:tls';
-import { handleReview, type AdmissionRecord, type ReviewDeps } from '../admission/index.js';
+import { handleReview, serializeReview, type AdmissionRecord, type ReviewDeps } from '../admission/index.js';
 import type { Logger } from '../log.js';
 import { readJsonBody } from './body.js';
 import { recordAdmission, type Metrics } from './metrics.js';
@@ -75,7 +75,7 @@ async function admit(
   }
   const handled = handleReview(body, deps.review);
   if (handled.status === 200) {
-    reply(res, deps, started, 200, JSON.stringify(handled.review), handled.record);
+    reply(res, deps, started, 200, serializeReview(handled.review), handled.record);
   } else {
     reply(res, deps, started, handled.status, statusBody(handled.status, handled.message), handled.record);
   }
