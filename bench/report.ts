@@ -263,21 +263,33 @@ function handlerSection(h: NonNullable<Results['handler']>): string[] {
 }
 
 function memorySection(m: NonNullable<Results['memory']>): string[] {
+  const mib = (value: number): string => `${fixed(value, 1)} MiB`;
   return [
     `### Memory (sidekick serve, ${m.requests} requests after warm-up, mix: ${m.mix.join(', ')})`,
     '',
-    `Warm-up: ${m.warmupRequests} requests, in rounds until one added less than 1 % to RSS (RSS after each: ${m.warmupRssMiB.map((r) => fixed(r, 1)).join(', ')} MiB).`,
+    `Warm-up: ${m.warmupRequests} requests, in rounds until a round's median RSS was within 1 % of the previous one (medians: ${m.warmupRssMiB.map((r) => fixed(r, 1)).join(', ')} MiB). Before and after are medians of RSS sampled every 250 ms, over the last warm-up round and over the last ${fixed(m.windowSeconds, 1)} s of the run; the instants are single readings at the end of each.`,
     '',
     ...table(
-      ['RSS cold', 'before (warm)', 'after', 'after 5 s idle', 'peak', 'drift', 'req/s', 'server CPU/req'],
+      [
+        'RSS cold',
+        'before (median)',
+        'after (median)',
+        'drift',
+        'before / after instant',
+        'after 5 s idle',
+        'peak',
+        'req/s',
+        'server CPU/req',
+      ],
       [
         [
-          `${fixed(m.rssColdMiB, 1)} MiB`,
-          `${fixed(m.rssBeforeMiB, 1)} MiB`,
-          `${fixed(m.rssAfterMiB, 1)} MiB`,
-          `${fixed(m.rssIdleMiB, 1)} MiB`,
-          `${fixed(m.rssPeakMiB, 1)} MiB`,
+          mib(m.rssColdMiB),
+          mib(m.rssBeforeMiB),
+          mib(m.rssAfterMiB),
           `**${fixed(m.driftPercent, 1)} %**`,
+          `${mib(m.rssBeforeInstantMiB)} / ${mib(m.rssAfterInstantMiB)}`,
+          mib(m.rssIdleMiB),
+          mib(m.rssPeakMiB),
           Math.round(m.rps),
           `${Math.round(m.serverCpuUsPerRequest)} µs`,
         ],
