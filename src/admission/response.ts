@@ -1,4 +1,5 @@
 import type { Operation } from 'fast-json-patch';
+import { patchText } from '../inject/index.js';
 import { ADMISSION_API_VERSION, type AdmissionResponse, type AdmissionReview } from './types.js';
 
 export function review(response: AdmissionResponse): AdmissionReview {
@@ -58,7 +59,7 @@ export function patched(
     uid,
     allowed: true,
     patchType: 'JSONPatch',
-    patch: Buffer.from(JSON.stringify(patch)).toString('base64'),
+    patch: Buffer.from(patchText(patch)).toString('base64'),
   };
   withWarnings(response, warnings);
   if (Object.keys(auditAnnotations).length > 0) response.auditAnnotations = auditAnnotations;

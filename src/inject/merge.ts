@@ -6,6 +6,7 @@ import type { Chosen } from './order.js';
 import type { Values } from './parameters.js';
 import { CONTAINER_LISTS, nameOf, objectAt, objectsAt } from './pod.js';
 import { render, renderObject } from './render.js';
+import { sharedRendering } from './shared.js';
 import { isConfigVolume, subPathMounts } from './volumes.js';
 
 export interface Sidecar extends Chosen {
@@ -73,13 +74,19 @@ function addPodVolumeMounts(container: JsonObject, sidecar: Sidecar, watched: re
   if (pvm.arg !== undefined) container.args = args;
 }
 
-export function renderContainer(sidecar: Sidecar, watched: readonly string[]): JsonObject {
+function renderFresh(sidecar: Sidecar, watched: readonly string[]): JsonObject {
   const body = render(sidecar.template.container, sidecar.values);
   const container: JsonObject = { name: sidecar.template.name, ...(isObject(body) ? body : {}) };
   renameMounts(container, sidecar.template);
   addPodVolumeMounts(container, sidecar, watched);
   container.restartPolicy = 'Always';
   return container;
+}
+
+/** Shared between Pods unless it also depends on the Pod (the volumes a watcher mounts). */
+export function renderContainer(sidecar: Sidecar, watched: readonly string[]): JsonObject {
+  if (sidecar.template.podVolumeMounts) return renderFresh(sidecar, watched);
+  return sharedRendering(sidecar.template, sidecar.values, () => renderFresh(sidecar, []));
 }
 
 function renderVolumes(sidecar: Sidecar): JsonObject[] {

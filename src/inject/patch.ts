@@ -1,5 +1,6 @@
 import type { Operation } from 'fast-json-patch';
 import { deepEqual, isArray, isObject, type Json } from '../json.js';
+import { sharedText } from './shared.js';
 
 function pointer(path: string, key: string | number): string {
   if (typeof key === 'number') return `${path}/${key}`;
@@ -64,4 +65,14 @@ export function createPatch(before: Json, after: Json): Operation[] {
   const ops: Operation[] = [];
   diff(before, after, '', ops);
   return ops;
+}
+
+/** The patch as JSON, as JSON.stringify writes it, with shared renderings' text spliced in. */
+export function patchText(ops: readonly Operation[]): string {
+  const parts = ops.map((op) => {
+    const text = op.op === 'add' || op.op === 'replace' ? sharedText(op.value) : undefined;
+    if (text === undefined) return JSON.stringify(op);
+    return `{"op":"${op.op}","path":${JSON.stringify(op.path)},"value":${text}}`;
+  });
+  return `[${parts.join(',')}]`;
 }

@@ -59,7 +59,10 @@ function sidecar(pod: JsonObject, name: string): JsonObject {
 describe('parameters-are-data check', () => {
   const tamper = (annotations: JsonObject, change: (pod: JsonObject) => void): (() => void) => {
     const input = webPod(annotations);
-    const { pod, sidecars } = injected(input);
+    const injection = injected(input);
+    const { sidecars } = injection;
+    // The injected sidecars may be shared, frozen renderings: the damage is done to a copy.
+    const pod = structuredClone(injection.pod);
     change(pod);
     return () => {
       checkParametersAreData(templates, 'sidekick.dev', input, pod, sidecars);
