@@ -5,7 +5,13 @@ import { join } from 'node:path';
 import type * as Admission from '../src/admission/index.js';
 import type * as TemplatesLoad from '../src/templates/load.js';
 import { isObject, type JsonObject } from '../src/json.js';
-import { containersReview, deploymentReview, envReview, SIDECARS } from './reviews.js';
+import {
+  containersReview,
+  deploymentReview,
+  distinctDeploymentTexts,
+  envReview,
+  SIDECARS,
+} from './reviews.js';
 import { summarize, type Summary } from './stats.js';
 
 export interface HandlerCostConfig {
@@ -18,7 +24,8 @@ export interface HandlerCostConfig {
 }
 
 export interface CostRow {
-  series: 'deployment' | 'env' | 'containers';
+  /** `distinct`: the Deployment Pod with new parameter values each time (no shared rendering). */
+  series: 'deployment' | 'distinct' | 'env' | 'containers';
   size: number;
   bytes: number;
   iterations: number;
@@ -55,6 +62,7 @@ async function loadModules(
 }
 
 type Handle = (body: unknown) => Admission.HandledReview;
+type Serialize = (review: Admission.AdmissionReview) => string;
 
 function checkInjects(handle: Handle, text: string, what: string): void {
   const handled = handle(JSON.parse(text));
@@ -67,7 +75,13 @@ function checkInjects(handle: Handle, text: string, what: string): void {
   if (missing.length > 0) throw new Error(`${what}: ${missing.join(', ')} not injected`);
 }
 
-function measure(handle: Handle, text: string, config: HandlerCostConfig): Omit<CostRow, 'series' | 'size'> {
+/** `texts` are measured in turn (one text, or variants that must not share renderings). */
+function measure(
+  handle: Handle,
+  serialize: Serialize,
+  texts: readonly string[],
+  config: HandlerCostConfig,
+): Omit<CostRow, 'series' | 'size'> {
   const floor: number[] = [];
   const handler: number[] = [];
   const total: number[] = [];
@@ -79,6 +93,7 @@ function measure(handle: Handle, text: string, config: HandlerCostConfig): Omit<
   const end = start + config.budgetMs;
   let sink = 0;
   for (let i = 0; performance.now() < end && floor.length < config.maxIterations; i++) {
+    const text = texts[i % texts.length] ?? '';
     // Interleaved, so that whatever else the machine does weighs on all three alike.
     const switchesBefore = switches();
     const t0 = performance.now();
@@ -88,7 +103,7 @@ function measure(handle: Handle, text: string, config: HandlerCostConfig): Omit<
     const t2 = performance.now();
     const handled = handle(body);
     const t3 = performance.now();
-    sink += handled.status === 200 ? JSON.stringify(handled.review).length : 0;
+    sink += handled.status === 200 ? serialize(handled.review).length : 0;
     const t4 = performance.now();
     const wasPreempted = switches() !== switchesBefore;
     if (t0 < warmUntil && i < config.maxIterations / 5) continue;
@@ -100,7 +115,7 @@ function measure(handle: Handle, text: string, config: HandlerCostConfig): Omit<
   }
   if (sink === 0) throw new Error('nothing was serialised');
   return {
-    bytes: Buffer.byteLength(text),
+    bytes: Buffer.byteLength(texts[0] ?? ''),
     iterations: floor.length,
     floorMs: summarize(floor),
     handlerMs: summarize(handler),
@@ -116,16 +131,24 @@ export async function handlerCosts(config: HandlerCostConfig): Promise<CostRow[]
   if (!templates.ok) throw new Error(`templates: ${templates.problems.join('; ')}`);
   const deps = { templates: () => templates.set };
   const handle: Handle = (body) => admission.handleReview(body, deps);
-  const cases: { series: CostRow['series']; size: number; review: JsonObject }[] = [
-    { series: 'deployment', size: 1, review: deploymentReview() },
-    ...config.sizes.map((size) => ({ series: 'env' as const, size, review: envReview(size) })),
-    ...config.sizes.map((size) => ({ series: 'containers' as const, size, review: containersReview(size) })),
+  // The server's serialiser; a build from before it had none and used JSON.stringify.
+  const serialize: Serialize =
+    typeof admission.serializeReview === 'function' ? admission.serializeReview : JSON.stringify;
+  const one = (review: JsonObject): string[] => [JSON.stringify(review)];
+  const cases: { series: CostRow['series']; size: number; texts: string[] }[] = [
+    { series: 'deployment', size: 1, texts: one(deploymentReview()) },
+    { series: 'distinct', size: 1, texts: distinctDeploymentTexts() },
+    ...config.sizes.map((size) => ({ series: 'env' as const, size, texts: one(envReview(size)) })),
+    ...config.sizes.map((size) => ({
+      series: 'containers' as const,
+      size,
+      texts: one(containersReview(size)),
+    })),
   ];
   const rows: CostRow[] = [];
-  for (const { series, size, review } of cases) {
-    const text = JSON.stringify(review);
-    checkInjects(handle, text, `${series} ${size}`);
-    rows.push({ series, size, ...measure(handle, text, config) });
+  for (const { series, size, texts } of cases) {
+    for (const text of texts.slice(0, 3)) checkInjects(handle, text, `${series} ${size}`);
+    rows.push({ series, size, ...measure(handle, serialize, texts, config) });
   }
   return rows;
 }

@@ -29,7 +29,14 @@ import {
   type Results,
   type SaturatedRecord,
 } from './report.js';
-import { deploymentReview, loadReviews, refusedReview, skippedReview, type NamedReview } from './reviews.js';
+import {
+  deploymentReview,
+  loadReviews,
+  refusedReview,
+  saturatedReviews,
+  skippedReview,
+  type NamedReview,
+} from './reviews.js';
 import { saturate } from './saturate.js';
 import { makeTls, SERVER_NAMES, startServer, type ServerName, type Tls } from './servers.js';
 import { verifyAnswer } from './verify.js';
@@ -175,7 +182,9 @@ async function saturatedPhase(
   reviews: readonly NamedReview[],
 ): Promise<NonNullable<Results['saturated']>> {
   const runs: SaturatedRecord[] = [];
-  const files = reviews.map((r, i) => bodyFile(tls, `review-${i}`, r.text));
+  const files = reviews.map((r, i) =>
+    (r.variants ?? [r.text]).map((text, j) => bodyFile(tls, `review-${i}-${j}`, text)),
+  );
   for (let round = 1; round <= s.rounds; round++) {
     for (const name of SERVER_NAMES) {
       await withServer(name, tls, placement, s, async (server) => {
@@ -183,7 +192,7 @@ async function saturatedPhase(
           await verifyAnswer(name, server.url, tls.ca, review.text);
           const base = {
             url: server.url,
-            bodyFiles: [files[i] ?? ''],
+            bodyFiles: files[i] ?? [],
             connections: CONNECTIONS,
             pipelining: 1,
           };
@@ -346,7 +355,8 @@ async function main(): Promise<void> {
   const tls = await makeTls();
   try {
     if (s.phases.includes('handler')) results.handler = await handlerPhase(s);
-    if (s.phases.includes('saturated')) results.saturated = await saturatedPhase(s, tls, placement, reviews);
+    if (s.phases.includes('saturated'))
+      results.saturated = await saturatedPhase(s, tls, placement, saturatedReviews());
     if (s.phases.includes('open')) results.openLoop = await openLoopPhase(s, tls, placement, reviews);
     if (s.phases.includes('memory')) results.memory = await memoryPhase(s, tls, placement);
   } finally {

@@ -368,6 +368,38 @@ export const SIDECARS = ['vault-agent', 'db-proxy', 'log-shipper'] as const;
 export interface NamedReview {
   name: string;
   text: string;
+  /** Sent in turn instead of `text` alone, when given (`text` is the first). */
+  variants?: string[];
+}
+
+/** More than a template keeps shared renderings of (256), so that every one is rendered anew. */
+const DISTINCT_VARIANTS = 300;
+
+/** The Deployment Pod with another database instance, port and Vault role each time. */
+export function distinctDeploymentTexts(count = DISTINCT_VARIANTS): string[] {
+  const base = JSON.stringify(deploymentReview());
+  return Array.from({ length: count }, (_, i) => {
+    const text = base
+      .replace('shop-prod:europe-west1:orders', `shop-prod:europe-west1:orders-${i}`)
+      .replace('"sidekick.dev/db-proxy.port":"5432"', `"sidekick.dev/db-proxy.port":"${5000 + i}"`)
+      .replace('"sidekick.dev/vault-agent.role":"web"', `"sidekick.dev/vault-agent.role":"web-${i}"`);
+    if (!text.includes(`orders-${i}`) || !text.includes(`web-${i}`)) {
+      throw new Error('the Deployment Pod no longer has the annotations the variants change');
+    }
+    return text;
+  });
+}
+
+/**
+ * Not one of the issue's reviews: Pods of one workload ask for the same sidecars, which sidekick
+ * renders once and shares; this one shows the cost when no rendering is shared.
+ */
+export const DISTINCT_REVIEW = '9 KB Deployment Pod, new parameter values each time';
+
+/** The saturated runs: the two reviews, and the first with new parameter values each time. */
+export function saturatedReviews(): NamedReview[] {
+  const variants = distinctDeploymentTexts();
+  return [...loadReviews(), { name: DISTINCT_REVIEW, text: variants[0] ?? '', variants }];
 }
 
 /** The two reviews every server is loaded with. */
