@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { BoundedCache } from '../bounded-cache.js';
 import { deepEqual, isArray, isObject, nestedDeeperThan, type Json, type JsonObject } from '../json.js';
 import type { TemplateSet } from '../templates/types.js';
 import { annotationKeys, readAnnotations } from './annotations.js';
@@ -22,18 +23,14 @@ import {
 import { verifyPod } from './verify.js';
 
 /** By the sidecars and their template hashes: few distinct values, and one is asked for per Pod. */
-const STATUS_VALUES = new Map<string, string>();
+const STATUS_VALUES = new BoundedCache<string, string>(1000);
 
 function statusValue(sidecars: readonly Sidecar[]): string {
   const key = sidecars.map((s) => `${s.template.name}:${s.template.hash}`).join('\n');
-  let value = STATUS_VALUES.get(key);
-  if (value === undefined) {
+  return STATUS_VALUES.get(key, () => {
     const hash = createHash('sha256').update(key).digest('hex').slice(0, 16);
-    value = JSON.stringify({ sidecars: sidecars.map((s) => s.template.name), templates: hash });
-    if (STATUS_VALUES.size >= 1000) STATUS_VALUES.clear();
-    STATUS_VALUES.set(key, value);
-  }
-  return value;
+    return JSON.stringify({ sidecars: sidecars.map((s) => s.template.name), templates: hash });
+  });
 }
 
 /** Warnings for sidecars an earlier injection added that are no longer as sidekick left them. */

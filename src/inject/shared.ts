@@ -1,3 +1,4 @@
+import { BoundedCache } from '../bounded-cache.js';
 import type { Json, JsonObject } from '../json.js';
 import type { SidecarTemplate } from '../templates/types.js';
 import type { Values } from './parameters.js';
@@ -10,7 +11,7 @@ import type { Values } from './parameters.js';
  * Frozen, it cannot be changed by one admission under another's feet: a write throws.
  */
 const TEXT = new WeakMap<object, string>();
-const BY_TEMPLATE = new WeakMap<SidecarTemplate, Map<string, JsonObject>>();
+const BY_TEMPLATE = new WeakMap<SidecarTemplate, BoundedCache<string, JsonObject>>();
 /** Distinct parameter sets kept per template; past it, the template's entries start over. */
 const MAX_PER_TEMPLATE = 256;
 
@@ -32,19 +33,15 @@ export function sharedRendering(
 ): JsonObject {
   let cache = BY_TEMPLATE.get(template);
   if (cache === undefined) {
-    cache = new Map();
+    cache = new BoundedCache(MAX_PER_TEMPLATE);
     BY_TEMPLATE.set(template, cache);
   }
-  const key = valuesKey(values);
-  let shared = cache.get(key);
-  if (shared === undefined) {
-    shared = render();
+  return cache.get(valuesKey(values), () => {
+    const shared = render();
     deepFreeze(shared);
     TEXT.set(shared, JSON.stringify(shared));
-    if (cache.size >= MAX_PER_TEMPLATE) cache.clear();
-    cache.set(key, shared);
-  }
-  return shared;
+    return shared;
+  });
 }
 
 /** The JSON text of a shared rendering, or undefined for any other value. */

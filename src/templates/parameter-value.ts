@@ -1,3 +1,4 @@
+import { BoundedCache } from '../bounded-cache.js';
 import type { ParameterSpec, ParameterValue } from './types.js';
 
 /** Go-style durations, as the programs that take them expect: `500ms`, `1s`, `1m30s`, `0`. */
@@ -27,17 +28,11 @@ function describe(spec: ParameterSpec): string {
 }
 
 /** Patterns come from the template set, so there are few; each is compiled once. */
-const PATTERNS = new Map<string, RegExp>();
+const PATTERNS = new BoundedCache<string, RegExp>(1000);
 
 function matches(pattern: string | undefined, text: string): boolean {
   if (pattern === undefined) return true;
-  let compiled = PATTERNS.get(pattern);
-  if (compiled === undefined) {
-    compiled = new RegExp(`^(?:${pattern})$`, 'u');
-    if (PATTERNS.size >= 1000) PATTERNS.clear();
-    PATTERNS.set(pattern, compiled);
-  }
-  return compiled.test(text);
+  return PATTERNS.get(pattern, () => new RegExp(`^(?:${pattern})$`, 'u')).test(text);
 }
 
 /** `want` gives the expected form, built only for a message. */
