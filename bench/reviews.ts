@@ -1,4 +1,11 @@
 import { isObject, type JsonObject } from '../src/json.js';
+import { admissionReview } from '../test/support/admission-review.js';
+import {
+  containerDefaults,
+  schedulingDefaults,
+  tokenMount,
+  tokenVolume,
+} from '../test/support/apiserver-defaults.js';
 
 /**
  * AdmissionReviews shaped like the ones the apiserver sends for a Pod CREATE: the object carries
@@ -8,31 +15,16 @@ import { isObject, type JsonObject } from '../src/json.js';
 
 const NAMESPACE = 'shop';
 
+/** As the ReplicaSet controller's request reaches the webhook, in the Deployment's namespace. */
 function envelope(uid: string, pod: JsonObject): JsonObject {
-  const gvk = { group: '', version: 'v1', kind: 'Pod' };
-  const gvr = { group: '', version: 'v1', resource: 'pods' };
-  return {
-    kind: 'AdmissionReview',
-    apiVersion: 'admission.k8s.io/v1',
-    request: {
-      uid,
-      kind: gvk,
-      resource: gvr,
-      requestKind: gvk,
-      requestResource: gvr,
-      namespace: NAMESPACE,
-      operation: 'CREATE',
-      userInfo: {
-        username: 'system:serviceaccount:kube-system:replicaset-controller',
-        uid: '5b1a0c59-6d4b-4e7a-9a43-1f0e3c3f2a11',
-        groups: ['system:serviceaccounts', 'system:serviceaccounts:kube-system', 'system:authenticated'],
-      },
-      object: pod,
-      oldObject: null,
-      dryRun: false,
-      options: { kind: 'CreateOptions', apiVersion: 'meta.k8s.io/v1' },
+  return admissionReview(uid, pod, {
+    namespace: NAMESPACE,
+    userInfo: {
+      username: 'system:serviceaccount:kube-system:replicaset-controller',
+      uid: '5b1a0c59-6d4b-4e7a-9a43-1f0e3c3f2a11',
+      groups: ['system:serviceaccounts', 'system:serviceaccounts:kube-system', 'system:authenticated'],
     },
-  };
+  });
 }
 
 const SIDECAR_ANNOTATIONS = {
@@ -44,23 +36,7 @@ const SIDECAR_ANNOTATIONS = {
   'sidekick.dev/log-shipper.path': '/var/log/web',
 };
 
-function tokenVolume(): JsonObject {
-  return {
-    name: 'kube-api-access-7xq2k',
-    projected: {
-      defaultMode: 420,
-      sources: [
-        { serviceAccountToken: { expirationSeconds: 3607, path: 'token' } },
-        { configMap: { name: 'kube-root-ca.crt', items: [{ key: 'ca.crt', path: 'ca.crt' }] } },
-        {
-          downwardAPI: {
-            items: [{ path: 'namespace', fieldRef: { apiVersion: 'v1', fieldPath: 'metadata.namespace' } }],
-          },
-        },
-      ],
-    },
-  };
-}
+const TOKEN = 'kube-api-access-7xq2k';
 
 function probe(path: string, port: string, period: number): JsonObject {
   return {
@@ -120,16 +96,10 @@ function webContainer(): JsonObject {
     volumeMounts: [
       { name: 'config', mountPath: '/etc/web', readOnly: true },
       { name: 'tmp', mountPath: '/tmp' },
-      {
-        name: 'kube-api-access-7xq2k',
-        mountPath: '/var/run/secrets/kubernetes.io/serviceaccount',
-        readOnly: true,
-      },
+      tokenMount(TOKEN),
     ],
     securityContext: RESTRICTED,
-    terminationMessagePath: '/dev/termination-log',
-    terminationMessagePolicy: 'File',
-    imagePullPolicy: 'IfNotPresent',
+    ...containerDefaults(),
   };
 }
 
@@ -141,17 +111,9 @@ function migrateContainer(): JsonObject {
     args: ['migrate', 'up'],
     env: [envVar('DB_HOST', '127.0.0.1'), envVar('DB_PORT', '5432'), envVar('DB_NAME', 'orders')],
     resources: { requests: { cpu: '100m', memory: '128Mi' }, limits: { memory: '256Mi' } },
-    volumeMounts: [
-      {
-        name: 'kube-api-access-7xq2k',
-        mountPath: '/var/run/secrets/kubernetes.io/serviceaccount',
-        readOnly: true,
-      },
-    ],
+    volumeMounts: [tokenMount(TOKEN)],
     securityContext: RESTRICTED,
-    terminationMessagePath: '/dev/termination-log',
-    terminationMessagePolicy: 'File',
-    imagePullPolicy: 'IfNotPresent',
+    ...containerDefaults(),
   };
 }
 
@@ -277,7 +239,7 @@ function deploymentPod(containers: JsonObject[] = [webContainer()]): JsonObject 
       volumes: [
         { name: 'config', configMap: { name: 'web-config', defaultMode: 420 } },
         { name: 'tmp', emptyDir: { sizeLimit: '64Mi' } },
-        tokenVolume(),
+        tokenVolume(TOKEN),
       ],
       initContainers: [migrateContainer()],
       containers,
@@ -310,24 +272,7 @@ function deploymentPod(containers: JsonObject[] = [webContainer()]): JsonObject 
           labelSelector: { matchLabels: { app: 'web' } },
         },
       ],
-      schedulerName: 'default-scheduler',
-      tolerations: [
-        {
-          key: 'node.kubernetes.io/not-ready',
-          operator: 'Exists',
-          effect: 'NoExecute',
-          tolerationSeconds: 300,
-        },
-        {
-          key: 'node.kubernetes.io/unreachable',
-          operator: 'Exists',
-          effect: 'NoExecute',
-          tolerationSeconds: 300,
-        },
-      ],
-      priority: 0,
-      enableServiceLinks: true,
-      preemptionPolicy: 'PreemptLowerPriority',
+      ...schedulingDefaults(),
     },
     status: {},
   };

@@ -2,8 +2,16 @@
 // for log-shipper and db-proxy, and the check that its answer is a correct AdmissionReview.
 import { isObject, type Json, type JsonObject } from '../../src/json.js';
 import { admissionReview } from '../support/admission-review.js';
+import {
+  containerDefaults,
+  schedulingDefaults,
+  tokenMount,
+  tokenVolume,
+} from '../support/apiserver-defaults.js';
 
 export const SIDECARS = ['log-shipper', 'db-proxy'];
+
+const TOKEN = 'kube-api-access-x7k2p';
 
 /** A Pod as the apiserver hands it to a webhook: defaulted, with the token volume, owned by a ReplicaSet. */
 function replicaSetPod(): JsonObject {
@@ -52,16 +60,8 @@ function replicaSetPod(): JsonObject {
             successThreshold: 1,
             failureThreshold: 3,
           },
-          volumeMounts: [
-            {
-              name: 'kube-api-access-x7k2p',
-              readOnly: true,
-              mountPath: '/var/run/secrets/kubernetes.io/serviceaccount',
-            },
-          ],
-          terminationMessagePath: '/dev/termination-log',
-          terminationMessagePolicy: 'File',
-          imagePullPolicy: 'IfNotPresent',
+          volumeMounts: [tokenMount(TOKEN)],
+          ...containerDefaults(),
           securityContext: {
             runAsNonRoot: true,
             allowPrivilegeEscalation: false,
@@ -70,47 +70,12 @@ function replicaSetPod(): JsonObject {
           },
         },
       ],
-      volumes: [
-        {
-          name: 'kube-api-access-x7k2p',
-          projected: {
-            defaultMode: 420,
-            sources: [
-              { serviceAccountToken: { expirationSeconds: 3607, path: 'token' } },
-              { configMap: { name: 'kube-root-ca.crt', items: [{ key: 'ca.crt', path: 'ca.crt' }] } },
-              {
-                downwardAPI: {
-                  items: [
-                    { path: 'namespace', fieldRef: { apiVersion: 'v1', fieldPath: 'metadata.namespace' } },
-                  ],
-                },
-              },
-            ],
-          },
-        },
-      ],
+      volumes: [tokenVolume(TOKEN)],
       restartPolicy: 'Always',
       terminationGracePeriodSeconds: 30,
       dnsPolicy: 'ClusterFirst',
       securityContext: { runAsNonRoot: true, seccompProfile: { type: 'RuntimeDefault' } },
-      schedulerName: 'default-scheduler',
-      tolerations: [
-        {
-          key: 'node.kubernetes.io/not-ready',
-          operator: 'Exists',
-          effect: 'NoExecute',
-          tolerationSeconds: 300,
-        },
-        {
-          key: 'node.kubernetes.io/unreachable',
-          operator: 'Exists',
-          effect: 'NoExecute',
-          tolerationSeconds: 300,
-        },
-      ],
-      priority: 0,
-      enableServiceLinks: true,
-      preemptionPolicy: 'PreemptLowerPriority',
+      ...schedulingDefaults(),
     },
   };
 }
