@@ -4,6 +4,7 @@ import assert from 'node:assert/strict';
 import { injectPod } from '../../../src/inject/index.js';
 import { example } from '../harness/examples.js';
 import { podsPath, type E2eEnvironment } from '../harness/environment.js';
+import { podWebhookConfiguration } from '../harness/manifests.js';
 import {
   annotationsOf,
   INJECT,
@@ -66,29 +67,20 @@ export function injectionCases(env: E2eEnvironment): void {
       });
     };
     // A configuration without sidekick's namespace exclusions, to reach the server's own guard.
-    const unguarded = await env.api.apply({
-      apiVersion: 'admissionregistration.k8s.io/v1',
-      kind: 'MutatingWebhookConfiguration',
-      metadata: { name: 'sidekick-test-unguarded' },
-      webhooks: [
+    const unguarded = await env.api.apply(
+      podWebhookConfiguration(
+        'sidekick-test-unguarded',
+        'unguarded.sidekick.dev',
+        { url: env.injector.url, caPem: env.webhookTls.ca },
         {
-          name: 'unguarded.sidekick.dev',
-          admissionReviewVersions: ['v1'],
-          sideEffects: 'None',
-          failurePolicy: 'Fail',
-          clientConfig: {
-            url: env.injector.url,
-            caBundle: Buffer.from(env.webhookTls.ca).toString('base64'),
-          },
-          rules: [{ operations: ['CREATE'], apiGroups: [''], apiVersions: ['v1'], resources: ['pods'] }],
           namespaceSelector: {
             matchExpressions: [
               { key: 'kubernetes.io/metadata.name', operator: 'In', values: ['kube-system'] },
             ],
           },
         },
-      ],
-    });
+      ),
+    );
     try {
       for (const namespace of ['kube-system', 'sidekick']) await label(namespace, 'enabled');
       const annotations = { [INJECT]: 'log-shipper' };

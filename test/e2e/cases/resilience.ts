@@ -4,6 +4,7 @@ import assert from 'node:assert/strict';
 import { example } from '../harness/examples.js';
 import { INJECTION_LABEL, rejection, WEBHOOK, type E2eEnvironment } from '../harness/environment.js';
 import { loopbackServingPair } from '../harness/injector.js';
+import { podWebhookConfiguration } from '../harness/manifests.js';
 import { INJECT, initContainerNames, nativeSidecarNames, pod } from '../harness/objects.js';
 import { RestartPolicyStripper } from '../harness/stripper.js';
 
@@ -16,23 +17,17 @@ export function resilienceCases(env: E2eEnvironment): void {
       const stripper = await RestartPolicyStripper.start(stripperTls);
       env.onTearDown(() => stripper.close());
       // Configurations run in name order: this one after `sidekick`.
-      const config = await env.api.apply({
-        apiVersion: 'admissionregistration.k8s.io/v1',
-        kind: 'MutatingWebhookConfiguration',
-        metadata: { name: 'sidekick-test-strip-restart-policy' },
-        webhooks: [
+      const config = await env.api.apply(
+        podWebhookConfiguration(
+          'sidekick-test-strip-restart-policy',
+          'strip.test.sidekick.dev',
+          { url: stripper.url, caPem: stripperTls.ca },
           {
-            name: 'strip.test.sidekick.dev',
-            admissionReviewVersions: ['v1'],
-            sideEffects: 'None',
-            failurePolicy: 'Fail',
             reinvocationPolicy: 'Never',
-            clientConfig: { url: stripper.url, caBundle: Buffer.from(stripperTls.ca).toString('base64') },
-            rules: [{ operations: ['CREATE'], apiGroups: [''], apiVersions: ['v1'], resources: ['pods'] }],
             namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'team-strip' } },
           },
-        ],
-      });
+        ),
+      );
       try {
         const annotations = {
           [INJECT]: 'log-shipper, vault-agent',

@@ -53,3 +53,34 @@ export function withLocalClientConfig(config: JsonObject, url: string, caPem: st
   }
   return copy;
 }
+
+/**
+ * A configuration of one webhook on Pod CREATE, served locally at `url` (a test's own), failing
+ * closed; `webhook` adds or overrides its fields (namespaceSelector, reinvocationPolicy…).
+ */
+export function podWebhookConfiguration(
+  name: string,
+  webhookName: string,
+  server: { url: string; caPem: string },
+  webhook: JsonObject,
+): JsonObject {
+  return withLocalClientConfig(
+    {
+      apiVersion: 'admissionregistration.k8s.io/v1',
+      kind: 'MutatingWebhookConfiguration',
+      metadata: { name },
+      webhooks: [
+        {
+          name: webhookName,
+          admissionReviewVersions: ['v1'],
+          sideEffects: 'None',
+          failurePolicy: 'Fail',
+          rules: [{ operations: ['CREATE'], apiGroups: [''], apiVersions: ['v1'], resources: ['pods'] }],
+          ...webhook,
+        },
+      ],
+    },
+    server.url,
+    server.caPem,
+  );
+}
