@@ -24,6 +24,8 @@ export interface ServingCertificateOptions {
   usage?: 'server' | 'client' | 'both';
   /** Subject organisation (the apiserver reads O= as the group of a client certificate). */
   organization?: string;
+  /** Subject common name when it is not a DNS name (a client certificate's user, `system:node:NAME`). */
+  commonName?: string;
 }
 
 const DAY_MS = 86_400_000;
@@ -47,7 +49,7 @@ export async function generateCa(commonName = 'sidekick-ca', days = 3650): Promi
 export async function generateServingCertificate(options: ServingCertificateOptions): Promise<ServingCertificate> {
   const days = options.days ?? 365;
   const ca = options.ca ?? (await generateCa('sidekick-ca', days * 10));
-  const commonName = options.dnsNames[0] ?? options.ipAddresses?.[0] ?? 'sidekick';
+  const commonName = options.commonName ?? options.dnsNames[0] ?? options.ipAddresses?.[0] ?? 'sidekick';
   const usage = options.usage ?? 'server';
   const now = new Date();
   const attrs = [{ name: 'commonName', value: commonName }];
