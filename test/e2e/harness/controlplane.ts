@@ -47,6 +47,8 @@ const CONTROLLERS = [
 export interface ControlPlaneOptions {
   /** Writes an AdmissionConfiguration into the scratch directory and returns its path. */
   admissionConfig?: (dir: string) => Promise<string>;
+  /** kube-apiserver flags added, or replacing the default of the same name (the node suite's). */
+  apiserverFlags?: (dir: string, pki: ControlPlanePki) => Promise<Record<string, string>>;
 }
 
 export async function startControlPlane(options: ControlPlaneOptions = {}): Promise<ControlPlane> {
@@ -78,7 +80,17 @@ export async function startControlPlane(options: ControlPlaneOptions = {}): Prom
     const etcd = startEtcd(binaries, dir, logDir, etcdPort, peerPort);
     processes.push(etcd);
     await waitForEtcd(etcd, etcdPort);
-    const apiserver = startApiserver(binaries, pki, dir, logDir, apiPort, etcdPort, admissionConfigFile);
+    const flags = (await options.apiserverFlags?.(dir, pki)) ?? {};
+    const apiserver = startApiserver(
+      binaries,
+      pki,
+      dir,
+      logDir,
+      apiPort,
+      etcdPort,
+      admissionConfigFile,
+      flags,
+    );
     processes.push(apiserver);
     const api = KubeClient.fromYaml(kubeconfig);
     await waitForReady(apiserver, api);
@@ -128,35 +140,33 @@ function startApiserver(
   port: number,
   etcdPort: number,
   admissionConfigFile: string | undefined,
+  flags: Record<string, string>,
 ): ManagedProcess {
-  return ManagedProcess.start(
-    'kube-apiserver',
-    bin.kubeApiserver,
-    [
-      `--etcd-servers=http://127.0.0.1:${String(etcdPort)}`,
-      `--cert-dir=${join(dir, 'apiserver-certs')}`,
-      `--tls-cert-file=${pki.servingCertFile}`,
-      `--tls-private-key-file=${pki.servingKeyFile}`,
-      `--client-ca-file=${pki.caFile}`,
-      `--secure-port=${String(port)}`,
-      '--bind-address=127.0.0.1',
-      '--advertise-address=127.0.0.1',
-      '--endpoint-reconciler-type=none',
-      // A configuration value for Service IPs, never contacted.
-      '--service-cluster-ip-range=10.0.0.0/24',
-      `--service-account-issuer=https://127.0.0.1:${String(port)}`,
-      `--service-account-key-file=${pki.serviceAccountPublicKeyFile}`,
-      `--service-account-signing-key-file=${pki.serviceAccountPrivateKeyFile}`,
-      '--authorization-mode=RBAC',
-      '--enable-admission-plugins=NamespaceLifecycle,ServiceAccount,PodSecurity,MutatingAdmissionWebhook,ValidatingAdmissionWebhook',
-      '--enable-priority-and-fairness=false',
-      ...(admissionConfigFile === undefined
-        ? []
-        : [`--admission-control-config-file=${admissionConfigFile}`]),
-      '--v=1',
-    ],
-    { logDir },
-  );
+  const args = [
+    `--etcd-servers=http://127.0.0.1:${String(etcdPort)}`,
+    `--cert-dir=${join(dir, 'apiserver-certs')}`,
+    `--tls-cert-file=${pki.servingCertFile}`,
+    `--tls-private-key-file=${pki.servingKeyFile}`,
+    `--client-ca-file=${pki.caFile}`,
+    `--secure-port=${String(port)}`,
+    '--bind-address=127.0.0.1',
+    '--advertise-address=127.0.0.1',
+    '--endpoint-reconciler-type=none',
+    // A configuration value for Service IPs, never contacted.
+    '--service-cluster-ip-range=10.0.0.0/24',
+    `--service-account-issuer=https://127.0.0.1:${String(port)}`,
+    `--service-account-key-file=${pki.serviceAccountPublicKeyFile}`,
+    `--service-account-signing-key-file=${pki.serviceAccountPrivateKeyFile}`,
+    '--authorization-mode=RBAC',
+    '--enable-admission-plugins=NamespaceLifecycle,ServiceAccount,PodSecurity,MutatingAdmissionWebhook,ValidatingAdmissionWebhook',
+    '--enable-priority-and-fairness=false',
+    ...(admissionConfigFile === undefined ? [] : [`--admission-control-config-file=${admissionConfigFile}`]),
+    '--v=1',
+  ];
+  const named = (arg: string): string => arg.slice(0, arg.indexOf('='));
+  const kept = args.filter((arg) => !(named(arg).slice(2) in flags));
+  const added = Object.entries(flags).map(([name, value]) => `--${name}=${value}`);
+  return ManagedProcess.start('kube-apiserver', bin.kubeApiserver, [...kept, ...added], { logDir });
 }
 
 function startControllerManager(

@@ -3,7 +3,7 @@ import { it } from 'node:test';
 import { isObject, type JsonObject } from '../../../src/json.js';
 import { builtinTemplateDir, loadTemplateDir } from '../../../src/templates/load.js';
 import type { TemplateSet } from '../../../src/templates/types.js';
-import { startControlPlane, type ControlPlane } from './controlplane.js';
+import { startControlPlane, type ControlPlane, type ControlPlaneOptions } from './controlplane.js';
 import { Injector, loopbackServingPair, type TlsPair } from './injector.js';
 import { KubeError, type KubeClient, type KubeResult } from './kube.js';
 import { loadKustomization, withLocalClientConfig } from './manifests.js';
@@ -33,11 +33,15 @@ export class E2eEnvironment {
   webhookClient!: WebhookClientAuth;
   private readonly teardown: (() => Promise<void>)[] = [];
 
+  /** `apiserverFlags`: the node suite's additions to the control plane. */
+  constructor(private readonly options: Pick<ControlPlaneOptions, 'apiserverFlags'> = {}) {}
+
   async setUp(): Promise<void> {
     const loaded = await loadTemplateDir(builtinTemplateDir());
     if (!loaded.ok) throw new Error(`the built-in templates do not load: ${loaded.problems.join('; ')}`);
     this.templates = loaded.set;
     this.cp = await startControlPlane({
+      ...this.options,
       admissionConfig: async (dir) => {
         this.webhookClient = await writeWebhookClientAuth(dir, await freePort());
         return this.webhookClient.admissionConfigFile;

@@ -1,0 +1,147 @@
+// Every built-in template's rendered container really starts, under the restricted Pod Security
+// profile, with its probes, mounts, read-only root filesystem, user and resources: the things
+// the apiserver cannot check and a wrong template gets wrong.
+import assert from 'node:assert/strict';
+import { generateKeyPairSync } from 'node:crypto';
+import { isObject, type JsonObject } from '../../../src/json.js';
+import { INJECT, nativeSidecarNames } from '../../e2e/harness/objects.js';
+import type { NodeEnvironment } from '../harness/environment.js';
+import {
+  allRunning,
+  appContainer,
+  containerStatus,
+  fakeServiceAccountKey,
+  getPod,
+  logLine,
+  nodePod,
+  waitForPod,
+} from '../harness/pods.js';
+
+export const TEMPLATES_NS = 'node-templates';
+const SIDECARS = ['config-watcher', 'db-proxy', 'log-shipper', 'otel-collector', 'vault-agent'];
+
+/** A Secret with a service account key file for db-proxy's credentials-secret. */
+export function credentialsSecret(namespace: string, name: string): JsonObject {
+  const { privateKey } = generateKeyPairSync('rsa', {
+    modulusLength: 2048,
+    privateKeyEncoding: { type: 'pkcs8', format: 'pem' },
+    publicKeyEncoding: { type: 'spki', format: 'pem' },
+  });
+  return {
+    apiVersion: 'v1',
+    kind: 'Secret',
+    metadata: { name, namespace },
+    stringData: { 'service_account.json': JSON.stringify(fakeServiceAccountKey(privateKey)) },
+  };
+}
+
+export function configMap(namespace: string, name: string, data: Record<string, string>): JsonObject {
+  return { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name, namespace }, data };
+}
+
+export function templateCases(env: NodeEnvironment): void {
+  env.test(
+    'every built-in template starts under the restricted profile, with its probes, mounts and user',
+    async () => {
+      const api = env.e2e.api;
+      await env.restrictedNamespace(TEMPLATES_NS);
+      await env.apply(credentialsSecret(TEMPLATES_NS, 'csql-key'));
+      await env.apply(configMap(TEMPLATES_NS, 'app-config', { 'config.txt': 'version=1\n' }));
+      const annotations = {
+        [INJECT]: SIDECARS.join(', '),
+        'sidekick.dev/config-watcher.url': 'http://127.0.0.1:8080/-/reload',
+        'sidekick.dev/db-proxy.instance': 'sidekick-node:us-central1:orders',
+        'sidekick.dev/db-proxy.credentials-secret': 'csql-key',
+        'sidekick.dev/vault-agent.role': 'web',
+        'sidekick.dev/vault-agent.secret': 'secret/data/web',
+        // Nothing listens there: the collector exports nowhere and must still start.
+        'sidekick.dev/otel-collector.endpoint': 'http://127.0.0.1:14317',
+      };
+      const checks = [
+        'tcp:127.0.0.1:5432',
+        'http://127.0.0.1:9801/startup',
+        'tcp:127.0.0.1:4317',
+        'tcp:127.0.0.1:4318',
+        'http://127.0.0.1:13133/',
+        'http://127.0.0.1:2020/api/v2/health',
+        'http://127.0.0.1:9797/ready',
+        'file:/vault/secrets/secret.json',
+        'write:/var/log/app',
+      ];
+      const input = nodePod({
+        name: 'all-templates',
+        annotations,
+        spec: {
+          securityContext: {
+            runAsNonRoot: true,
+            runAsUser: 1000,
+            runAsGroup: 1000,
+            seccompProfile: { type: 'RuntimeDefault' },
+          },
+          containers: [
+            appContainer('app', ['/bin/reload-app', '--config=/etc/app/config.txt'], {
+              volumeMounts: [{ name: 'config', mountPath: '/etc/app' }],
+            }),
+            appContainer('checker', ['/bin/app', ...checks.map((c) => `--check=${c}`)]),
+          ],
+          volumes: [{ name: 'config', configMap: { name: 'app-config' } }],
+        },
+      });
+      const { object: stored } = await env.e2e.createPod(TEMPLATES_NS, input);
+      assert.deepEqual([...nativeSidecarNames(stored)].sort(), SIDECARS);
+      const running = await waitForPod(
+        api,
+        TEMPLATES_NS,
+        'all-templates',
+        'with every sidecar started and both apps running',
+        (pod) => allRunning(pod, [...SIDECARS, 'app', 'checker']),
+      );
+      for (const name of SIDECARS) {
+        const spec =
+          isObject(stored.spec) && Array.isArray(stored.spec.initContainers)
+            ? stored.spec.initContainers
+            : [];
+        const container = spec.filter(isObject).find((c) => c.name === name);
+        assert.equal(container?.restartPolicy, 'Always', `${name} is a native sidecar`);
+      }
+      // What each sidecar serves, seen from the app's side of localhost.
+      for (const target of checks) {
+        const line = await logLine(
+          api,
+          TEMPLATES_NS,
+          'all-templates',
+          'checker',
+          (l) => l.event === 'check' && l.fields.target === target,
+        );
+        assert.equal(line.fields.ok, 'true', `${target}: ${line.fields.detail ?? ''}`);
+      }
+      // log-shipper's stand-in read what the app wrote into the shared volume.
+      const shipped = await logLine(
+        api,
+        TEMPLATES_NS,
+        'all-templates',
+        'log-shipper',
+        (l) => l.event === 'record',
+      );
+      assert.equal(shipped.fields.log, 'app line written at start');
+      // The real Cloud SQL Auth Proxy and OpenTelemetry Collector said they were up.
+      await logLine(api, TEMPLATES_NS, 'all-templates', 'db-proxy', (l) =>
+        l.text.includes('ready for new connections'),
+      );
+      await logLine(api, TEMPLATES_NS, 'all-templates', 'otel-collector', (l) =>
+        l.text.includes('Everything is ready'),
+      );
+      // Nothing crashed and came back: a wrong user, a missing writable directory or a failing probe
+      // shows as restarts.
+      const now = await getPod(api, TEMPLATES_NS, 'all-templates');
+      for (const name of [...SIDECARS, 'app', 'checker']) {
+        assert.equal(
+          containerStatus(now, name)?.restartCount,
+          0,
+          `${name} restarted: ${JSON.stringify(containerStatus(now, name))}`,
+        );
+      }
+      assert.ok(running);
+    },
+  );
+}
