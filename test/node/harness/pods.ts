@@ -191,6 +191,15 @@ export function allRunning(pod: JsonObject, names: readonly string[]): boolean {
   });
 }
 
+/** A field that must be a string, as a string ('' otherwise). */
+export function str(value: unknown): string {
+  return typeof value === 'string' ? value : '';
+}
+
+export function nameOf(object: JsonObject | undefined): string {
+  return object && isObject(object.metadata) ? str(object.metadata.name) : '';
+}
+
 export function phaseOf(pod: JsonObject): string {
   return isObject(pod.status) && typeof pod.status.phase === 'string' ? pod.status.phase : '';
 }
