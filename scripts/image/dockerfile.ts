@@ -66,7 +66,12 @@ function pairs(rest: string, where: string): Record<string, string> {
 }
 
 function execForm(rest: string, where: string): string[] {
-  const value: unknown = JSON.parse(rest);
+  let value: unknown;
+  try {
+    value = JSON.parse(rest);
+  } catch {
+    value = undefined;
+  }
   if (!Array.isArray(value) || !value.every((item) => typeof item === 'string'))
     throw new Error(`${where}: expected the exec form, a JSON list of strings`);
   return value;

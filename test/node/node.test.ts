@@ -4,6 +4,7 @@
 // apiserver stored. Started by test/node/run.sh inside a network namespace of its own; every
 // case reads what happened from the API (status, container logs), never through exec.
 import { after, before, describe } from 'node:test';
+import { imageCases } from './cases/image.js';
 import { jobCases } from './cases/jobs.js';
 import { orderingCases } from './cases/ordering.js';
 import { reloadCases } from './cases/reload.js';
@@ -34,6 +35,7 @@ void describe('sidekick on a real node', () => {
     await env.tearDown();
   });
 
+  imageCases(env);
   templateCases(env);
   jobCases(env);
   orderingCases(env);

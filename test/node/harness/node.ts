@@ -253,6 +253,13 @@ export class KubeNode {
     return new KubeNode(containerd, kubelet, started, Date.now());
   }
 
+  /** The images containerd holds for kubelet, by reference. */
+  images(): string[] {
+    return ctr(['images', 'ls', '--quiet'])
+      .split('\n')
+      .filter((line) => line.trim() !== '');
+  }
+
   /** Running containers of the node, as containerd counts them. */
   tasks(): string[] {
     return ctr(['tasks', 'ls', '--quiet'])
