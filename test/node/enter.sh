@@ -23,5 +23,8 @@ kernel/panic_on_oops 1
 kernel/keys/root_maxkeys 1000000
 kernel/keys/root_maxbytes 25000000
 SYSCTLS
+# The suite's own scratch directories go below the run's, which run.sh removes whatever happens.
+export TMPDIR="$scratch/tmp"
+mkdir -p "$TMPDIR"
 cd "$repo"
 exec node scripts/run-tests.mjs node
