@@ -5,7 +5,16 @@ import assert from 'node:assert/strict';
 import { isObject } from '../../../src/json.js';
 import { INJECT, nativeSidecarNames } from '../../e2e/harness/objects.js';
 import { SYNC_FREQUENCY, type NodeEnvironment } from '../harness/environment.js';
-import { allRunning, appContainer, containerLog, logLine, nodePod, waitForPod } from '../harness/pods.js';
+import {
+  allRunning,
+  appContainer,
+  AS_APP_USER,
+  configVolume,
+  containerLog,
+  logLine,
+  nodePod,
+  waitForPod,
+} from '../harness/pods.js';
 import { configMap } from './templates.js';
 
 const NS = 'node-reload';
@@ -57,23 +66,15 @@ export function reloadCases(env: NodeEnvironment): void {
       const api = env.e2e.api;
       await env.restrictedNamespace(NS);
       await env.apply(configMap(NS, 'hup-config', { 'config.txt': 'version=1\n' }));
+      const config = configVolume('hup-config');
       const input = nodePod({
         name: 'hup',
         annotations: { [INJECT]: 'config-watcher', 'sidekick.dev/config-watcher.process': 'hup-app' },
         spec: {
           // The watcher may signal only a process of its own UID: both run as the Pod's.
-          securityContext: {
-            runAsNonRoot: true,
-            runAsUser: 1000,
-            runAsGroup: 1000,
-            seccompProfile: { type: 'RuntimeDefault' },
-          },
-          containers: [
-            appContainer('app', ['/bin/hup-app', '--config=/etc/app/config.txt'], {
-              volumeMounts: [{ name: 'config', mountPath: '/etc/app' }],
-            }),
-          ],
-          volumes: [{ name: 'config', configMap: { name: 'hup-config' } }],
+          securityContext: AS_APP_USER,
+          containers: [appContainer('app', ['/bin/hup-app', '--config=/etc/app/config.txt'], config.mount)],
+          volumes: [config.volume],
         },
       });
       const { object: stored } = await env.e2e.createPod(NS, input);
@@ -108,6 +109,7 @@ export function reloadCases(env: NodeEnvironment): void {
     async () => {
       const api = env.e2e.api;
       await env.apply(configMap(NS, 'url-config', { 'config.txt': 'version=1\n' }));
+      const config = configVolume('url-config');
       const input = nodePod({
         name: 'url',
         annotations: {
@@ -119,12 +121,10 @@ export function reloadCases(env: NodeEnvironment): void {
             appContainer(
               'app',
               ['/bin/reload-app', '--listen=127.0.0.1:8080', '--config=/etc/app/config.txt'],
-              {
-                volumeMounts: [{ name: 'config', mountPath: '/etc/app' }],
-              },
+              config.mount,
             ),
           ],
-          volumes: [{ name: 'config', configMap: { name: 'url-config' } }],
+          volumes: [config.volume],
         },
       });
       const { object: stored } = await env.e2e.createPod(NS, input);

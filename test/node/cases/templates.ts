@@ -9,6 +9,8 @@ import type { NodeEnvironment } from '../harness/environment.js';
 import {
   allRunning,
   appContainer,
+  AS_APP_USER,
+  configVolume,
   containerStatus,
   fakeServiceAccountKey,
   getPod,
@@ -47,6 +49,7 @@ export function templateCases(env: NodeEnvironment): void {
       await env.restrictedNamespace(TEMPLATES_NS);
       await env.apply(credentialsSecret(TEMPLATES_NS, 'csql-key'));
       await env.apply(configMap(TEMPLATES_NS, 'app-config', { 'config.txt': 'version=1\n' }));
+      const config = configVolume('app-config');
       const annotations = {
         [INJECT]: SIDECARS.join(', '),
         'sidekick.dev/config-watcher.url': 'http://127.0.0.1:8080/-/reload',
@@ -72,19 +75,12 @@ export function templateCases(env: NodeEnvironment): void {
         name: 'all-templates',
         annotations,
         spec: {
-          securityContext: {
-            runAsNonRoot: true,
-            runAsUser: 1000,
-            runAsGroup: 1000,
-            seccompProfile: { type: 'RuntimeDefault' },
-          },
+          securityContext: AS_APP_USER,
           containers: [
-            appContainer('app', ['/bin/reload-app', '--config=/etc/app/config.txt'], {
-              volumeMounts: [{ name: 'config', mountPath: '/etc/app' }],
-            }),
+            appContainer('app', ['/bin/reload-app', '--config=/etc/app/config.txt'], config.mount),
             appContainer('checker', ['/bin/app', ...checks.map((c) => `--check=${c}`)]),
           ],
-          volumes: [{ name: 'config', configMap: { name: 'app-config' } }],
+          volumes: [config.volume],
         },
       });
       const { object: stored } = await env.e2e.createPod(TEMPLATES_NS, input);

@@ -212,6 +212,22 @@ const RESTRICTED_CONTAINER: JsonObject = {
   readOnlyRootFilesystem: true,
 };
 
+/** The Pod runs as the app image's user (1000), sidecars without a user of their own too. */
+export const AS_APP_USER: JsonObject = {
+  runAsNonRoot: true,
+  runAsUser: 1000,
+  runAsGroup: 1000,
+  seccompProfile: { type: 'RuntimeDefault' },
+};
+
+/** The app's config file: ConfigMap `configMap`'s config.txt at /etc/app/config.txt. */
+export function configVolume(configMap: string): { mount: JsonObject; volume: JsonObject } {
+  return {
+    mount: { volumeMounts: [{ name: 'config', mountPath: '/etc/app' }] },
+    volume: { name: 'config', configMap: { name: configMap } },
+  };
+}
+
 /** A container of the suite's app image, restricted, running `command` (one of /bin/app…). */
 export function appContainer(name: string, command: string[], extra: JsonObject = {}): JsonObject {
   return {
