@@ -1,5 +1,6 @@
 // deploy/ and the Dockerfile, checked by reading: what the control-plane test cannot see (the
 // names that tie the objects together, the cert-manager overlay, the image build).
+import { readFinalStage } from '../../scripts/image/dockerfile.js';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
@@ -192,18 +193,23 @@ void describe('deploy/overlays/cert-manager', () => {
 });
 
 void describe('Dockerfile', () => {
-  void it('builds in one stage and runs as a numeric non-root user from the current Node LTS', async () => {
+  void it('builds in stages and runs as a numeric non-root user from the current Node LTS', async () => {
     const text = await readFile(repoPath('Dockerfile'), 'utf8');
     const lines = text.split('\n').filter((l) => !l.startsWith('#'));
     assert.ok(lines.filter((l) => l.startsWith('FROM ')).length >= 2, 'multi-stage');
-    assert.match(text, /^ARG NODE_IMAGE=node:24-slim$/m);
+    const stage = readFinalStage(text);
+    // Node 26 has been the active LTS line since October 2026.
+    assert.match(stage.args.NODE_VERSION ?? '', /^26\.\d+\.\d+$/);
+    assert.match(text, /^FROM node:\$\{NODE_VERSION\}-bookworm-slim AS build$/m);
     assert.match(text, /npm ci --omit=dev/);
-    assert.match(text, /^USER 65532:65532$/m);
-    assert.match(text, /^ENTRYPOINT \["sidekick"\]$/m);
-    assert.match(text, /^CMD \["serve"\]$/m);
-    assert.match(text, /ln -s \/app\/dist\/src\/main\.js \/usr\/local\/bin\/sidekick/);
-    const main = await readFile(repoPath('src/main.ts'), 'utf8');
-    assert.ok(main.startsWith('#!/usr/bin/env node'), 'main.js runs through the symlink');
+    assert.equal(stage.base, 'scratch');
+    assert.equal(stage.user, '65532:65532');
+    assert.deepEqual(stage.entrypoint, ['/usr/local/bin/node', '/app/dist/src/main.js']);
+    assert.deepEqual(stage.cmd, ['serve']);
+    const copied = stage.copies.map((c) => c.destination);
+    for (const path of ['/usr/local/bin/node', '/app/node_modules', '/app/dist/src', '/app/templates']) {
+      assert.ok(copied.includes(path), `the image holds ${path}`);
+    }
     const ignore = await readFile(repoPath('.dockerignore'), 'utf8');
     for (const kept of ['src', 'templates', 'package.json', 'package-lock.json', 'tsconfig.json']) {
       assert.ok(!ignore.split('\n').includes(kept), `.dockerignore must not drop ${kept}`);
