@@ -6,6 +6,8 @@ export interface Chosen {
   reason: string;
   /** Sidecars that must start before this one (its requires, and its after when injected). */
   dependsOn: string[];
+  /** The part of dependsOn that the template requires (the rest is its `after`). */
+  requires: readonly string[];
 }
 
 /** The requested sidecars and, transitively, what they require, with why each is there. */
@@ -58,7 +60,12 @@ export function chooseSidecars(
     const dependsOn = [...template.requires, ...template.after.filter((a) => reasons.has(a))];
     if (!dependsOn.every((dep) => visit(dep, [...trail, name]))) return false;
     state.set(name, 'done');
-    ordered.push({ template, reason: reasons.get(name) ?? 'requested', dependsOn });
+    ordered.push({
+      template,
+      reason: reasons.get(name) ?? 'requested',
+      dependsOn,
+      requires: template.requires,
+    });
     return true;
   };
   for (const name of requested) if (!visit(name, [])) return [];

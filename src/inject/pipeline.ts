@@ -9,7 +9,7 @@ import { chooseSidecars } from './order.js';
 import { resolveParameters } from './parameters.js';
 import { copyForInjection } from './copy.js';
 import { createPatch } from './patch.js';
-import { describePositions, placeSidecars } from './placement.js';
+import { placeSidecars } from './placement.js';
 import { nameOf, objectAt } from './pod.js';
 import { reconcile } from './reconcile.js';
 import { addedVolumes, readStatus, stripInjection } from './strip.js';
@@ -178,15 +178,9 @@ export function injectPod(input: unknown, options: InjectOptions): InjectOutcome
     return refuse([`the injected Pod would be invalid: ${invalid.join('; ')}`], warnings);
   const patch = createPatch(input, pod);
   if (patch.length > 0) warnings.push(...repairs(input, pod, previous.sidecars, names));
-  const positions = describePositions(objectAt(pod, 'spec'), new Set(names));
-  const plans = names.map((name) => {
+  const plans = sidecars.map(({ template: { name }, position }) => {
     const p = planned.get(name);
-    return {
-      name,
-      reason: p?.reason ?? 'requested',
-      position: positions.get(name) ?? '',
-      parameters: p?.parameters ?? {},
-    };
+    return { name, reason: p?.reason ?? 'requested', position, parameters: p?.parameters ?? {} };
   });
   return { decision: 'inject', object, pod, patch, sidecars: names, plan: plans, warnings };
 }

@@ -1,5 +1,6 @@
-// Golden files: test/golden/cases/X.yaml is injected through the CLI path and, for every Pod
-// in it, through the webhook path (AdmissionReview in, JSONPatch applied to the input); both
+// Golden files: test/golden/cases/X.yaml (with the built-in templates) and
+// test/golden/fixture-cases/X.yaml (with them and test/fixtures/ordering-templates/, which
+// add `requires`) are injected through the CLI path and, for every Pod in it, through the webhook path (AdmissionReview in, JSONPatch applied to the input); both
 // must give X.out.yaml (stdout) and X.err.txt (stderr and exit code). The output is injected
 // again and must not change. REFRESH_GOLDEN=1 rewrites the expected files; expected files
 // without an input fail.
@@ -14,23 +15,27 @@ import { messages } from '../../src/cli/inject.js';
 import { injectPod } from '../../src/inject/pipeline.js';
 import { getPath, podTemplatePath } from '../../src/inject/workloads.js';
 import { isObject, type Json, type JsonObject } from '../../src/json.js';
-import { loadTemplateDir } from '../../src/templates/load.js';
 import type { TemplateSet } from '../../src/templates/types.js';
 import { repoPath } from '../support/paths.js';
+import { loadTemplateDirs, ORDERING_TEMPLATES } from '../support/templates.js';
 
-const CASES = repoPath('test', 'golden', 'cases');
+interface Suite {
+  cases: string;
+  templateDirs: string[];
+}
+
+const BUILTIN = repoPath('templates');
+const SUITES: Suite[] = [
+  { cases: repoPath('test', 'golden', 'cases'), templateDirs: [BUILTIN] },
+  {
+    cases: repoPath('test', 'golden', 'fixture-cases'),
+    templateDirs: [BUILTIN, ORDERING_TEMPLATES],
+  },
+];
 const REFRESH = process.env.REFRESH_GOLDEN === '1' || process.env.REFRESH_GOLDEN === 'true';
 const INJECTOR_NAMESPACE = 'sidekick-system';
 
-let templates: TemplateSet;
-
-before(async () => {
-  const load = await loadTemplateDir(repoPath('templates'));
-  assert.ok(load.ok, load.ok ? '' : load.problems.join('\n'));
-  templates = load.set;
-});
-
-function run(text: string): DocumentsResult {
+function run(templates: TemplateSet, text: string): DocumentsResult {
   return injectDocuments(text, { templates, namespace: 'default', injectorNamespace: INJECTOR_NAMESPACE });
 }
 
@@ -67,7 +72,7 @@ function compare(actual: string, file: string): void {
 type WebhookResult = { allowed: true; pod: JsonObject } | { allowed: false; message: string };
 
 /** The webhook path: an AdmissionReview through the real handler, its patch applied to the input. */
-function viaWebhook(pod: JsonObject, namespace: string): WebhookResult {
+function viaWebhook(templates: TemplateSet, pod: JsonObject, namespace: string): WebhookResult {
   const object: JsonObject = { apiVersion: 'v1', kind: 'Pod', ...pod };
   const body = {
     apiVersion: 'admission.k8s.io/v1',
@@ -104,12 +109,29 @@ function withoutType(object: JsonObject): JsonObject {
   return rest;
 }
 
-const inputs = readdirSync(CASES)
-  .filter((f) => f.endsWith('.yaml') && !f.endsWith('.out.yaml'))
-  .sort();
+function inputsOf(dir: string): string[] {
+  return readdirSync(dir)
+    .filter((f) => f.endsWith('.yaml') && !f.endsWith('.out.yaml'))
+    .sort();
+}
 
 describe('golden cases', () => {
-  it('has no expected file without an input', () => {
+  it('has at least 30 cases', () => {
+    const count = SUITES.reduce((n, suite) => n + inputsOf(suite.cases).length, 0);
+    assert.ok(count >= 30, `only ${count} cases`);
+  });
+
+  for (const suite of SUITES) describeSuite(suite);
+});
+
+function describeSuite({ cases: CASES, templateDirs }: Suite): void {
+  const inputs = inputsOf(CASES);
+  let templates: TemplateSet;
+  before(async () => {
+    templates = await loadTemplateDirs(templateDirs);
+  });
+
+  it(`${CASES}: has no expected file without an input`, () => {
     const names = new Set(inputs.map((f) => f.replace(/\.yaml$/, '')));
     const orphans = readdirSync(CASES).filter(
       (f) =>
@@ -119,10 +141,6 @@ describe('golden cases', () => {
     assert.deepEqual(orphans, [], 'expected files whose input is gone');
   });
 
-  it('has at least 30 cases', () => {
-    assert.ok(inputs.length >= 30, `only ${inputs.length} cases`);
-  });
-
   for (const file of inputs) {
     const name = file.replace(/\.yaml$/, '');
     describe(name, () => {
@@ -130,13 +148,13 @@ describe('golden cases', () => {
       const outFile = `${CASES}/${name}.out.yaml`;
 
       it('CLI path matches the golden output', () => {
-        const result = run(input);
+        const result = run(templates, input);
         compare(result.output, outFile);
         compare(stderrOf(result), `${CASES}/${name}.err.txt`);
       });
 
       it('webhook path (patch applied to the input) gives the same Pods', () => {
-        const expected = run(input);
+        const expected = run(templates, input);
         const outputs = expected.refused ? [] : documents(expected.output).flatMap(pods);
         const refusals = expected.reports.flatMap((r) =>
           r.outcome.decision === 'refuse' ? [r.outcome.message] : [],
@@ -144,7 +162,7 @@ describe('golden cases', () => {
         documents(input)
           .flatMap(pods)
           .forEach(({ pod, namespace, kind }, i) => {
-            const result = viaWebhook(pod, namespace);
+            const result = viaWebhook(templates, pod, namespace);
             if (!result.allowed) {
               assert.ok(
                 expected.refused,
@@ -165,9 +183,9 @@ describe('golden cases', () => {
       });
 
       it('injecting the output again changes nothing', () => {
-        const first = run(input);
+        const first = run(templates, input);
         if (first.refused) return;
-        const second = run(first.output);
+        const second = run(templates, first.output);
         assert.equal(second.output, first.output);
         for (const { pod, namespace } of documents(first.output).flatMap(pods)) {
           const outcome = injectPod(pod, { templates, namespace, injectorNamespace: INJECTOR_NAMESPACE });
@@ -177,4 +195,4 @@ describe('golden cases', () => {
       });
     });
   }
-});
+}

@@ -26,6 +26,21 @@ describe('sidekick CLI', () => {
     for (const c of spec.initContainers.slice(0, 2)) assert.ok(isObject(c) && c.restartPolicy === 'Always');
   });
 
+  it('explains why each sidecar starts where it does', () => {
+    const { status, stdout, stderr } = sidekick([
+      'explain',
+      '-f',
+      'test/golden/cases/order-after-init-container-with-second-sidecar.yaml',
+    ]);
+    assert.equal(status, 0, stderr);
+    assert.match(stdout, /^Pod team-a\/web: inject log-shipper, db-proxy in this start order$/m);
+    assert.match(stdout, /^ {2}1\. log-shipper: requested; starts first$/m);
+    assert.match(
+      stdout,
+      /^ {2}2\. db-proxy: requested; starts after init container fetch-creds: annotation sidekick\.dev\/db-proxy\.after$/m,
+    );
+  });
+
   it('reads standard input and honours --namespace', () => {
     const pod =
       'apiVersion: v1\nkind: Pod\nmetadata:\n  name: p\n  annotations: {sidekick.dev/inject: log-shipper}\nspec:\n  containers: [{name: a, image: a}]\n';
