@@ -5,6 +5,7 @@ import type { TemplateSet } from '../templates/types.js';
 import { annotationKeys, readAnnotations } from './annotations.js';
 import { describeObject } from './describe.js';
 import { mergeSidecars, type Sidecar } from './merge.js';
+import { podLabelWarnings, unusedParameterWarnings } from './misplaced.js';
 import { chooseSidecars } from './order.js';
 import { resolveParameters } from './parameters.js';
 import { copyForInjection } from './copy.js';
@@ -125,9 +126,18 @@ export function injectPod(input: unknown, options: InjectOptions): InjectOutcome
   });
   const keys = annotationKeys(prefix);
   const annotations = readAnnotations(input, prefix, options.templates);
-  const warnings = [...annotations.warnings];
+  const warnings = [...annotations.warnings, ...podLabelWarnings(input, prefix, namespace)];
+  const unused = (injected: readonly string[]): string[] =>
+    unusedParameterWarnings(
+      annotations.parameters,
+      new Set(injected),
+      keys.inject,
+      annotations.inject,
+      prefix,
+    );
   if (annotations.problems.length > 0) return refuse(annotations.problems, warnings);
   if (annotations.requested.length === 0) {
+    warnings.push(...unused([]));
     return {
       decision: 'skip',
       object,
@@ -176,6 +186,7 @@ export function injectPod(input: unknown, options: InjectOptions): InjectOutcome
   const invalid = verifyPod(pod, names);
   if (invalid.length > 0)
     return refuse([`the injected Pod would be invalid: ${invalid.join('; ')}`], warnings);
+  warnings.push(...unused(names));
   const patch = createPatch(input, pod);
   if (patch.length > 0) warnings.push(...repairs(input, pod, previous.sidecars, names));
   const plans = sidecars.map(({ template: { name }, position }) => {

@@ -3,16 +3,15 @@ import type { Server as HttpServer } from 'node:http';
 import { createServer, type Server } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { dirname } from 'node:path';
-import type { ReviewDeps } from '../admission/index.js';
+import type { ReviewDeps, ValidateDeps, WorkloadsMode } from '../admission/index.js';
 import type { Logger } from '../log.js';
 import { startTemplateReloader, type TemplateReload, type TemplateReloader } from '../templates/reloader.js';
 import type { TemplateSet } from '../templates/types.js';
-import { createApp, MUTATE_PATH, type AppDeps, type Readiness } from './app.js';
+import { createApp, mutateEndpoint, MUTATE_PATH, type AppDeps, type Readiness } from './app.js';
 import { DEFAULT_MAX_BODY_BYTES } from './body.js';
 import { fingerprintFiles, watchChanges, type ChangeWatch } from '../change-watch.js';
 import { startMetricsServer } from './metrics-server.js';
 import { createMetrics, type Metrics } from './metrics.js';
-import { mutateHandler } from './mutate.js';
 import { readTlsMaterial, secureContextOptions, type TlsFiles, type TlsMaterial } from './tls.js';
 
 /**
@@ -44,6 +43,10 @@ export interface ServerOptions {
   /** Node's process metrics in the registry (once per process: the CLI, not tests). */
   processMetrics?: boolean;
   inject?: ReviewDeps['inject'];
+  /** deny (default) or warn: what /validate does with a workload whose Pods would be refused. */
+  workloads?: WorkloadsMode;
+  /** The templates ConfigMap in injectorNamespace that /validate checks. */
+  templatesConfigMap?: string;
 }
 
 export type TlsReload = { ok: true; material: TlsMaterial } | { ok: false; problem: string };
@@ -108,6 +111,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       ...(options.injectorNamespace !== undefined ? { injectorNamespace: options.injectorNamespace } : {}),
       ...(options.inject ? { inject: options.inject } : {}),
     },
+    validate: validateDeps(options, () => templates.current()),
     maxBodyBytes: options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES,
     logger,
     metrics,
@@ -116,11 +120,11 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     readiness,
   };
   const app = createApp(appDeps);
-  const mutate = mutateHandler(appDeps);
+  const mutate = mutateEndpoint(appDeps);
   const server = createServer(
     {
       ...secureContextOptions(tls),
-      // The certificate is checked on /mutate only: kubelet probes /healthz without one.
+      // The certificate is checked on the admission endpoints only: kubelet probes /healthz without one.
       requestCert: options.tls.clientCaFile !== undefined,
       rejectUnauthorized: false,
     },
@@ -212,6 +216,16 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       })();
       return stopping;
     },
+  };
+}
+
+function validateDeps(options: ServerOptions, current: () => TemplateSet | undefined): ValidateDeps {
+  return {
+    templates: current,
+    workloads: options.workloads ?? 'deny',
+    ...(options.prefix !== undefined ? { prefix: options.prefix } : {}),
+    ...(options.injectorNamespace !== undefined ? { injectorNamespace: options.injectorNamespace } : {}),
+    ...(options.templatesConfigMap !== undefined ? { templatesConfigMap: options.templatesConfigMap } : {}),
   };
 }
 

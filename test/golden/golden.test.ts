@@ -10,12 +10,14 @@ import { before, describe, it } from 'node:test';
 import fastJsonPatch from 'fast-json-patch';
 import { parseAllDocuments } from 'yaml';
 import { handleReview } from '../../src/admission/handler.js';
+import { handleValidation } from '../../src/admission/validate.js';
 import { injectDocuments, type DocumentsResult } from '../../src/cli/documents.js';
 import { messages } from '../../src/cli/inject.js';
 import { injectPod } from '../../src/inject/pipeline.js';
 import { getPath, podTemplatePath } from '../../src/inject/workloads.js';
 import { isObject, type Json, type JsonObject } from '../../src/json.js';
 import type { TemplateSet } from '../../src/templates/types.js';
+import type { AdmissionResponse } from '../../src/admission/types.js';
 import { repoPath } from '../support/paths.js';
 import { loadTemplateDirs, ORDERING_TEMPLATES } from '../support/templates.js';
 
@@ -53,7 +55,7 @@ function documents(text: string): JsonObject[] {
 function pods(doc: JsonObject): { pod: JsonObject; namespace: string; kind: string }[] {
   const kind = typeof doc.kind === 'string' ? doc.kind : '';
   if (kind === 'List') return (Array.isArray(doc.items) ? doc.items : []).filter(isObject).flatMap(pods);
-  const path = podTemplatePath(kind);
+  const path = podTemplatePath(doc);
   const pod = path ? getPath(doc, path) : undefined;
   const meta = isObject(doc.metadata) ? doc.metadata : {};
   const namespace = typeof meta.namespace === 'string' ? meta.namespace : 'default';
@@ -100,6 +102,32 @@ function viaWebhook(templates: TemplateSet, pod: JsonObject, namespace: string):
     Buffer.from(response.patch, 'base64').toString('utf8'),
   ) as fastJsonPatch.Operation[];
   return { allowed: true, pod: fastJsonPatch.applyPatch(input, patch, true, false).newDocument };
+}
+
+/** The apply-time path: a workload through POST /validate's handler, as the apiserver sends it. */
+function viaValidate(templates: TemplateSet, object: JsonObject, namespace: string): AdmissionResponse {
+  const kind = typeof object.kind === 'string' ? object.kind : '';
+  const [group = '', version = 'v1'] =
+    typeof object.apiVersion === 'string' && object.apiVersion.includes('/')
+      ? object.apiVersion.split('/')
+      : ['', typeof object.apiVersion === 'string' ? object.apiVersion : 'v1'];
+  const body = {
+    apiVersion: 'admission.k8s.io/v1',
+    kind: 'AdmissionReview',
+    request: { uid: 'golden', kind: { group, version, kind }, namespace, operation: 'CREATE', object },
+  };
+  const handled = handleValidation(
+    JSON.parse(JSON.stringify(body)),
+    {
+      templates: () => templates,
+      injectorNamespace: INJECTOR_NAMESPACE,
+      workloads: 'deny',
+    },
+    true,
+  );
+  if (handled.status !== 200)
+    throw new Error(`the handler answered HTTP ${handled.status}: ${handled.message}`);
+  return handled.review.response;
 }
 
 function withoutType(object: JsonObject): JsonObject {
@@ -180,6 +208,29 @@ function describeSuite({ cases: CASES, templateDirs }: Suite): void {
             assert.ok(want, `${kind} #${i}: missing from the CLI output`);
             assert.deepEqual(withoutType(result.pod), withoutType(want));
           });
+      });
+
+      it('apply-time path (/validate) gives the same warnings and refusals for workloads', () => {
+        const expected = run(templates, input);
+        const workloads = documents(input).flatMap((doc) =>
+          doc.kind === 'List' ? (Array.isArray(doc.items) ? doc.items.filter(isObject) : []) : [doc],
+        );
+        const reports = expected.reports.filter((r) => r.object !== 'YAML input');
+        workloads.forEach((object, i) => {
+          const report = reports[i];
+          if (object.kind === 'Pod' || report === undefined || report.outcome.decision === 'pass') return;
+          const meta = isObject(object.metadata) ? object.metadata : {};
+          const namespace = typeof meta.namespace === 'string' ? meta.namespace : 'default';
+          const response = viaValidate(templates, object, namespace);
+          assert.equal(response.patch, undefined, '/validate patched');
+          if (report.outcome.decision === 'refuse') {
+            assert.equal(response.allowed, false, `${report.object}: refused offline, allowed at apply time`);
+            assert.equal(response.status?.message, `${report.outcome.message} (its Pods would be refused)`);
+          } else {
+            assert.equal(response.allowed, true, `${report.object}: ${response.status?.message ?? ''}`);
+          }
+          assert.deepEqual(response.warnings ?? [], report.outcome.warnings, `${report.object}: warnings`);
+        });
       });
 
       it('injecting the output again changes nothing', () => {
