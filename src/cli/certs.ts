@@ -24,6 +24,11 @@ const SPECS = {
     default: 'sidekick',
     description: 'the MutatingWebhookConfiguration whose caBundle is set',
   },
+  'validating-webhook': {
+    type: 'string',
+    default: 'sidekick-workloads',
+    description: "the ValidatingWebhookConfiguration whose caBundle is set too, if it exists ('' for none)",
+  },
   'dns-name': {
     type: 'string',
     multiple: true,
@@ -40,6 +45,14 @@ const SPECS = {
 } as const satisfies OptionSpecs;
 
 const USAGE_LINE = 'certs [--dir DIR] [options]';
+
+function validatingLine(name: string, patched: string[] | undefined): string {
+  const state =
+    patched === undefined
+      ? 'not found, skipped'
+      : `caBundle ${patched.length === 0 ? 'already set' : `set for ${patched.join(', ')}`}`;
+  return `validatingwebhookconfiguration ${name}: ${state}\n`;
+}
 
 /** What the apiserver calls a Service webhook by, plus whatever else was asked for. */
 function namesFor(service: string, namespace: string, dns: string[], ips: string[]): CertificateNames {
@@ -129,11 +142,13 @@ export const certs: Command = async (io) => {
   const kubeConfig = loadKubeConfig(options.kubeconfig, io.env);
   const secretName = options.secret ?? 'sidekick-tls';
   const webhook = options.webhook ?? 'sidekick';
+  const validating = options['validating-webhook'] ?? '';
   try {
     const result = await ensureClusterCertificates(kubeConfig, {
       namespace,
       secretName,
       webhookConfiguration: webhook,
+      ...(validating === '' ? {} : { validatingWebhookConfiguration: validating }),
       names,
       days,
       force: options.force,
@@ -142,6 +157,7 @@ export const certs: Command = async (io) => {
     io.stdout.write(`secret ${namespace}/${secretName}: ${result.secret}${why}\n`);
     const patched = result.patched.length === 0 ? 'already set' : `set for ${result.patched.join(', ')}`;
     io.stdout.write(`mutatingwebhookconfiguration ${webhook}: caBundle ${patched}\n`);
+    if (validating !== '') io.stdout.write(validatingLine(validating, result.validatingPatched));
     return 0;
   } catch (error) {
     io.stderr.write(`sidekick certs: ${describeApiError(error)}\n`);

@@ -6,7 +6,7 @@ import type { TemplateSet } from '../../../src/templates/types.js';
 import { startControlPlane, type ControlPlane } from './controlplane.js';
 import { Injector, loopbackServingPair, type TlsPair } from './injector.js';
 import { KubeError, type KubeClient, type KubeResult } from './kube.js';
-import { loadKustomization, withLocalClientConfig } from './manifests.js';
+import { loadKustomization, withLocalServices } from './manifests.js';
 import { repoPath } from '../../support/paths.js';
 import { freePort } from './ports.js';
 import { waitFor } from './wait.js';
@@ -19,7 +19,7 @@ export const podsPath = (namespace: string): string => `/api/v1/namespaces/${nam
 
 /**
  * One control plane for the whole suite, with the real `sidekick serve` registered through
- * deploy/base's MutatingWebhookConfiguration (clientConfig rewritten to its local url and CA).
+ * deploy/base's webhook configurations (clientConfig rewritten to its local url and CA).
  * Fields are set by setUp(), which the suite's `before` hook runs.
  */
 export class E2eEnvironment {
@@ -48,8 +48,8 @@ export class E2eEnvironment {
     this.injector = await this.startInjector(this.webhookTls);
     for (const object of await loadKustomization(repoPath('deploy/base'))) {
       const local =
-        object.kind === 'MutatingWebhookConfiguration'
-          ? withLocalClientConfig(object, this.injector.url, this.webhookTls.ca)
+        object.kind === 'MutatingWebhookConfiguration' || object.kind === 'ValidatingWebhookConfiguration'
+          ? withLocalServices(object, this.injector.origin, this.webhookTls.ca)
           : object;
       await this.api.apply(local);
     }
