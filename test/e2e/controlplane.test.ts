@@ -7,6 +7,7 @@
 // and change the CA the apiserver trusts.
 import { after, before, describe } from 'node:test';
 import { admissionCases } from './cases/admission.js';
+import { applyTimeCases } from './cases/apply-time.js';
 import { certsCases } from './cases/certs.js';
 import { deployCases } from './cases/deploy.js';
 import { injectionCases } from './cases/injection.js';
@@ -51,6 +52,7 @@ void describe(
     injectionCases(env);
     workloadCases(env);
     admissionCases(env);
+    applyTimeCases(env);
     mtlsCases(env);
     resilienceCases(env);
     certsCases(env);
