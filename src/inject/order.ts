@@ -23,6 +23,25 @@ function closure(requested: readonly string[], templates: TemplateSet): Map<stri
   return reasons;
 }
 
+/** A list written with `;` or spaces where commas belong: each part a known name. */
+function separatedWrongly(name: string, templates: TemplateSet): string[] | undefined {
+  const parts = name.split(/[;\s]+/).filter((p) => p !== '');
+  return parts.length > 1 && parts.every((p) => templates.templates.has(p)) ? parts : undefined;
+}
+
+/** One problem for every unknown name, with the known sidecars listed once at the end. */
+function unknownSidecars(unknown: readonly string[], templates: TemplateSet, injectKey: string): string {
+  const names = [...templates.templates.keys()];
+  const described = unknown.map((name) => {
+    const parts = separatedWrongly(name, templates);
+    if (parts) return `'${name}' (separate the names with commas: ${parts.join(', ')})`;
+    if (/[;\s]/.test(name)) return `'${name}' (names in the list are separated by commas)`;
+    return `'${name}'${hint(name, names)}`;
+  });
+  const what = unknown.length === 1 ? 'unknown sidecar' : 'unknown sidecars';
+  return `annotation ${injectKey}: ${what} ${described.join(', ')}; known sidecars: ${names.join(', ')}`;
+}
+
 /**
  * The sidecars to inject in start order: each one's dependencies just before it, and otherwise
  * the order of the inject annotation.
@@ -35,12 +54,7 @@ export function chooseSidecars(
 ): Chosen[] {
   const unknown = requested.filter((name) => !templates.templates.has(name));
   if (unknown.length > 0) {
-    const known = [...templates.templates.keys()].join(', ');
-    for (const name of unknown) {
-      problems.push(
-        `annotation ${injectKey}: unknown sidecar '${name}'${hint(name, templates.templates.keys())}; known sidecars: ${known}`,
-      );
-    }
+    problems.push(unknownSidecars(unknown, templates, injectKey));
     return [];
   }
   const reasons = closure(requested, templates);

@@ -149,3 +149,38 @@ describe('placeSidecars', () => {
     assert.match(problems.join(), /a is a sidecar/);
   });
 });
+
+describe('messages for unknown sidecars', () => {
+  const set = fixtureTemplates({ 'vault-agent.yaml': template('vault-agent', `  description: v\n${IMG}`) });
+  const problem = (requested: string[]): string => {
+    const problems: string[] = [];
+    chooseSidecars(requested, set, 'sidekick.dev/inject', problems);
+    assert.equal(problems.length, 1, problems.join('\n'));
+    return problems[0] ?? '';
+  };
+  const known = 'known sidecars: a, b, c, p, vault-agent';
+
+  it('suggests the only name a shortened one begins', () => {
+    assert.equal(
+      problem(['vault']),
+      `annotation sidekick.dev/inject: unknown sidecar 'vault' (did you mean 'vault-agent'?); ${known}`,
+    );
+  });
+
+  it('hints at commas for names separated by semicolons or spaces', () => {
+    assert.equal(
+      problem(['a; b']),
+      `annotation sidekick.dev/inject: unknown sidecar 'a; b' (separate the names with commas: a, b); ${known}`,
+    );
+    assert.match(problem(['a zz']), /'a zz' \(names in the list are separated by commas\)/);
+  });
+
+  it('lists the known sidecars once for several unknown names', () => {
+    const text = problem(['vaul', 'zzzz']);
+    assert.equal(text.split('; known sidecars: ').length, 2, text);
+    assert.match(
+      text,
+      /^annotation sidekick\.dev\/inject: unknown sidecars 'vaul' \(did you mean 'vault-agent'\?\), 'zzzz'; /,
+    );
+  });
+});
