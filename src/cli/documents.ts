@@ -12,6 +12,8 @@ export interface DocumentsResult {
   output: string;
   reports: ObjectReport[];
   refused: boolean;
+  /** Documents that held something (an empty input is a mistake worth saying). */
+  documents: number;
 }
 
 function isList(object: JsonObject, kind: string): boolean {
@@ -31,18 +33,22 @@ function injectObject(object: Json, options: WorkloadOptions, reports: ObjectRep
 }
 
 /** YAML documents in, the same documents with sidecars injected out: `sidekick inject` without I/O. */
-export function injectDocuments(text: string, options: WorkloadOptions): DocumentsResult {
+export function injectDocuments(
+  text: string,
+  options: WorkloadOptions,
+  source = 'YAML input',
+): DocumentsResult {
   const reports: ObjectReport[] = [];
   const outputs: string[] = [];
   for (const doc of parseAllDocuments(text)) {
     if (doc.errors.length > 0) {
       const message = doc.errors.map((e) => e.message.split('\n')[0] ?? '').join('; ');
       reports.push({
-        object: 'YAML input',
+        object: source,
         outcome: {
           decision: 'refuse',
-          object: 'YAML input',
-          message: `YAML input: ${message}`,
+          object: source,
+          message: `${source}: ${message}`,
           warnings: [],
         },
       });
@@ -55,5 +61,6 @@ export function injectDocuments(text: string, options: WorkloadOptions): Documen
     );
   }
   const refused = reports.some((r) => r.outcome.decision === 'refuse');
-  return { output: refused ? '' : outputs.join('---\n'), reports, refused };
+  const documents = outputs.length + reports.filter((r) => r.object === source).length;
+  return { output: refused ? '' : outputs.join('---\n'), reports, refused, documents };
 }
