@@ -24,6 +24,11 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<Command> }
     summary: 'the config-watcher agent: reload an app when mounted config changes',
     load: async () => (await import('./cli/watch.js')).watch,
   },
+  check: {
+    summary:
+      'check a live cluster: webhook health, opt-ins, workloads the templates refuse or change, stale Pods',
+    load: async () => (await import('./cli/check.js')).check,
+  },
   version: {
     summary: 'print the version and the built-in templates’ hash',
     load: async () => (await import('./cli/version.js')).version,

@@ -1,10 +1,9 @@
-import { existsSync } from 'node:fs';
-import { delimiter, join } from 'node:path';
-import { ApiException, KubeConfig } from '@kubernetes/client-node';
+import { ApiException } from '@kubernetes/client-node';
 import { ensureClusterCertificates } from '../certs/cluster.js';
 import { ensureCertificateFiles } from '../certs/files.js';
 import type { CertificateNames } from '../certs/validity.js';
-import type { Command, CommandIo } from './command.js';
+import type { Command } from './command.js';
+import { loadKubeConfig } from './kubeconfig.js';
 import { COMMON_OPTIONS, parseOptions, usage, UsageError, type OptionSpecs } from './options.js';
 
 const SPECS = {
@@ -74,23 +73,6 @@ function parseDays(text: string | undefined): number {
   return days;
 }
 
-/** The kubeconfig from the handed-in environment, not process.env. */
-function loadKubeConfig(explicit: string | undefined, env: CommandIo['env']): KubeConfig {
-  const kc = new KubeConfig();
-  const fromEnv = env.KUBECONFIG?.split(delimiter).find((path) => path !== '');
-  const home = env.HOME ?? env.USERPROFILE;
-  const homeConfig = home === undefined ? undefined : join(home, '.kube', 'config');
-  if (explicit !== undefined) kc.loadFromFile(explicit);
-  else if (fromEnv !== undefined) kc.loadFromFile(fromEnv);
-  else if (env.KUBERNETES_SERVICE_HOST !== undefined) kc.loadFromCluster();
-  else if (homeConfig !== undefined && existsSync(homeConfig)) kc.loadFromFile(homeConfig);
-  else
-    throw new UsageError(
-      'no kubeconfig: use --kubeconfig, set KUBECONFIG, or run in a cluster (or use --dir)',
-    );
-  return kc;
-}
-
 function describeApiError(error: unknown): string {
   if (error instanceof ApiException) {
     const failure = error as ApiException<unknown>;
@@ -139,7 +121,7 @@ export const certs: Command = async (io) => {
     return 0;
   }
 
-  const kubeConfig = loadKubeConfig(options.kubeconfig, io.env);
+  const kubeConfig = loadKubeConfig(options.kubeconfig, io.env, ' (or use --dir)');
   const secretName = options.secret ?? 'sidekick-tls';
   const webhook = options.webhook ?? 'sidekick';
   const validating = options['validating-webhook'] ?? '';

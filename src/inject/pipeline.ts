@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import { BoundedCache } from '../bounded-cache.js';
 import { deepEqual, isArray, isObject, nestedDeeperThan, type Json, type JsonObject } from '../json.js';
 import type { TemplateSet } from '../templates/types.js';
@@ -13,6 +12,7 @@ import { createPatch } from './patch.js';
 import { placeSidecars } from './placement.js';
 import { nameOf, objectAt } from './pod.js';
 import { reconcile } from './reconcile.js';
+import { statusHash, statusKey } from './status-hash.js';
 import { addedVolumes, readStatus, stripInjection } from './strip.js';
 import {
   DEFAULT_PREFIX,
@@ -27,11 +27,10 @@ import { verifyPod } from './verify.js';
 const STATUS_VALUES = new BoundedCache<string, string>(1000);
 
 function statusValue(sidecars: readonly Sidecar[]): string {
-  const key = sidecars.map((s) => `${s.template.name}:${s.template.hash}`).join('\n');
-  return STATUS_VALUES.get(key, () => {
-    const hash = createHash('sha256').update(key).digest('hex').slice(0, 16);
-    return JSON.stringify({ sidecars: sidecars.map((s) => s.template.name), templates: hash });
-  });
+  const key = statusKey(sidecars.map((s) => s.template));
+  return STATUS_VALUES.get(key, () =>
+    JSON.stringify({ sidecars: sidecars.map((s) => s.template.name), templates: statusHash(key) }),
+  );
 }
 
 /** Warnings for sidecars an earlier injection added that are no longer as sidekick left them. */
