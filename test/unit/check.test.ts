@@ -80,9 +80,10 @@ describe('sidekick check: the judgement of a snapshot', () => {
       snapshot({ workloads: [deployment('team-a', 'db', { 'sidekick.dev/inject': 'db-proxy' })] }),
     );
     const [refused] = of(found, 'refused');
-    assert.equal(refused?.severity, 'problem');
-    assert.equal(refused?.object, 'Deployment team-a/db');
-    assert.match(refused?.detail ?? '', /^annotation sidekick\.dev\/db-proxy\.instance is required/);
+    assert.ok(refused, 'nothing refused');
+    assert.equal(refused.severity, 'problem');
+    assert.equal(refused.object, 'Deployment team-a/db');
+    assert.match(refused.detail, /^annotation sidekick\.dev\/db-proxy\.instance is required/);
   });
 
   it('previews a template change: the workloads whose new Pods would differ', () => {
