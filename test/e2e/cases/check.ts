@@ -9,7 +9,6 @@ import { builtinTemplateDir } from '../../../src/templates/load.js';
 import { loopbackCertificate } from '../../support/certificates.js';
 import { runSidekick } from '../harness/cli.js';
 import type { E2eEnvironment } from '../harness/environment.js';
-import { kubeconfigYaml } from '../harness/kubeconfig.js';
 import { INJECT, jobPodTemplate, pod, str } from '../harness/objects.js';
 
 const READER = 'sidekick-check-reader';
@@ -61,15 +60,8 @@ async function readerKubeconfig(env: E2eEnvironment, home: string): Promise<stri
     roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: READER },
     subjects: [{ kind: 'ServiceAccount', name: READER, namespace: 'sidekick' }],
   });
-  const token = await env.api.create(`/api/v1/namespaces/sidekick/serviceaccounts/${READER}/token`, {
-    apiVersion: 'authentication.k8s.io/v1',
-    kind: 'TokenRequest',
-    spec: { expirationSeconds: 600 },
-  });
-  const status = token.object.status;
-  assert.ok(isObject(status) && typeof status.token === 'string');
   const path = join(home, 'reader.kubeconfig');
-  await writeFile(path, kubeconfigYaml(env.cp.server, env.cp.pki.ca.cert, { token: status.token }));
+  await env.serviceAccountKubeconfig('sidekick', READER, path);
   return path;
 }
 

@@ -1,3 +1,4 @@
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { it } from 'node:test';
 import { isObject, type JsonObject } from '../../../src/json.js';
@@ -6,6 +7,7 @@ import type { TemplateSet } from '../../../src/templates/types.js';
 import { startControlPlane, type ControlPlane } from './controlplane.js';
 import { Injector, loopbackServingPair, type TlsPair } from './injector.js';
 import { KubeError, type KubeClient, type KubeResult } from './kube.js';
+import { kubeconfigYaml } from './kubeconfig.js';
 import { loadKustomization, withLocalServices } from './manifests.js';
 import { repoPath } from '../../support/paths.js';
 import { freePort } from './ports.js';
@@ -89,6 +91,21 @@ export class E2eEnvironment {
         throw error;
       }
     });
+  }
+
+  /** A kubeconfig file that authenticates as a ServiceAccount, with a token valid for ten minutes. */
+  async serviceAccountKubeconfig(namespace: string, account: string, file: string): Promise<void> {
+    const token = await this.api.create(`/api/v1/namespaces/${namespace}/serviceaccounts/${account}/token`, {
+      apiVersion: 'authentication.k8s.io/v1',
+      kind: 'TokenRequest',
+      spec: { expirationSeconds: 600 },
+    });
+    const status = token.object.status;
+    if (!isObject(status) || typeof status.token !== 'string') throw new Error(`no token for ${account}`);
+    await writeFile(
+      file,
+      kubeconfigYaml(this.cp.server, this.cp.pki.ca.cert, { token: status.token }, namespace),
+    );
   }
 
   async createNamespace(name: string, labels: Record<string, string>): Promise<void> {
