@@ -5,7 +5,7 @@ import { readFile } from 'node:fs/promises';
 import { after, before, describe, it } from 'node:test';
 import { isObject, type JsonObject } from '../../src/json.js';
 import { builtinTemplateDir } from '../../src/templates/load.js';
-import { startTestServer, statusJson, type TestServer } from './helpers.js';
+import { getMetrics, metricValue, startTestServer, statusJson, type TestServer } from './helpers.js';
 import { admissionReview } from '../support/admission-review.js';
 import { JSON_HEADERS, send } from '../support/https-request.js';
 
@@ -286,6 +286,16 @@ describe('POST /validate over HTTPS', () => {
         }),
       );
     });
+  });
+
+  it('counts its answers by result in /metrics', async () => {
+    await post('/validate', review('u-m1', deployment({ 'sidekick.dev/inject': 'db-proxy' })));
+    await post('/validate', review('u-m2', deployment({ 'sidekick.dev/inject': 'log-shipper' })));
+    const port = t.server.metricsPort;
+    assert.ok(port !== undefined);
+    const text = await getMetrics(port);
+    assert.ok((metricValue(text, 'sidekick_admissions_total{result="denied"}') ?? 0) >= 1, text);
+    assert.ok((metricValue(text, 'sidekick_admissions_total{result="checked"}') ?? 0) >= 1, text);
   });
 
   describe('the templates ConfigMap', () => {
