@@ -11,6 +11,7 @@ import { createApp, mutateEndpoint, MUTATE_PATH, type AppDeps, type Readiness } 
 import { DEFAULT_MAX_BODY_BYTES } from './body.js';
 import { fingerprintFiles, watchChanges, type ChangeWatch } from '../change-watch.js';
 import { startMetricsServer } from './metrics-server.js';
+import { trackUnusedConnections, type UnusedConnections } from './unused-connections.js';
 import { createMetrics, type Metrics } from './metrics.js';
 import { readTlsMaterial, secureContextOptions, type TlsFiles, type TlsMaterial } from './tls.js';
 
@@ -138,6 +139,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   );
   server.keepAliveTimeout = KEEP_ALIVE_TIMEOUT_MS;
   server.requestTimeout = REQUEST_TIMEOUT_MS;
+  const unused = trackUnusedConnections(server);
   server.on('tlsClientError', (error) => {
     logger.debug({ err: error }, 'TLS handshake failed');
   });
@@ -209,7 +211,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
         if (delayMs > 0) await new Promise((resolve) => setTimeout(resolve, delayMs));
         logger.info('draining: no new connections, finishing in-flight requests');
         try {
-          return await drain(server, metricsServer, deadlineMs);
+          return await drain(server, metricsServer, deadlineMs, unused);
         } finally {
           stopWatching(tlsWatch, templates);
         }
@@ -256,6 +258,7 @@ async function drain(
   server: Server,
   metricsServer: HttpServer | undefined,
   deadlineMs: number,
+  unused: UnusedConnections,
 ): Promise<{ forced: boolean }> {
   let forced = false;
   const closed = new Promise<void>((resolve) =>
@@ -264,10 +267,12 @@ async function drain(
     }),
   );
   server.closeIdleConnections();
+  unused.close();
   // An answer sent while draining says Connection: close, but a response that was already under
   // way may not; sweep connections that go idle until none is left.
   const sweep = setInterval(() => {
     server.closeIdleConnections();
+    unused.close();
   }, IDLE_SWEEP_MS);
   const deadline = setTimeout(() => {
     forced = true;
