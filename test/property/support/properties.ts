@@ -5,6 +5,7 @@ import { excludedNamespace, injectCases, isInjectCase } from './cases.js';
 import { checkRepair, damageCases, isDamageCase } from './damage.js';
 import { checkExcluded, checkInjection } from './inject-checks.js';
 import { checkOrdering, orderingCases } from './ordering.js';
+import { checkValidateCase, isValidateCase, validateCases } from './validate-checks.js';
 import { checkRobustness, isRobustnessCase, robustnessCases } from './mutate.js';
 import { checkReview, checkReviewCase, isReviewCase, reviewBody, reviewCases } from './review-checks.js';
 
@@ -89,6 +90,16 @@ export const PROPERTIES: readonly PropertyDef[] = [
       return checkOrdering(templates, value);
     },
     minimumShares: { 'after, requires': 0.3, after: 0.08, 'no after': 0.04 },
+  },
+  {
+    name: 'handleValidation: never patches, and denies exactly what the core refuses',
+    weight: 5,
+    arbitrary: (templates) => validateCases(templates),
+    check: (templates, value) => {
+      if (!isValidateCase(value)) throw wrong('validate', value);
+      return checkValidateCase(templates, value);
+    },
+    minimumShares: { allowed: 0.1, denied: 0.1, warned: 0.05 },
   },
   {
     name: 're-injection repairs damage, keeps additions, and is stable',
