@@ -24,6 +24,15 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<Command> }
     summary: 'the config-watcher agent: reload an app when mounted config changes',
     load: async () => (await import('./cli/watch.js')).watch,
   },
+  check: {
+    summary:
+      'check a live cluster: webhook health, opt-ins, workloads the templates refuse or change, stale Pods',
+    load: async () => (await import('./cli/check.js')).check,
+  },
+  version: {
+    summary: 'print the version and the built-in templates’ hash',
+    load: async () => (await import('./cli/version.js')).version,
+  },
   certs: {
     summary: 'generate webhook TLS certificates, to a directory or into the cluster',
     load: async () => (await import('./cli/certs.js')).certs,
@@ -44,7 +53,8 @@ for (const stream of [process.stdout, process.stderr]) {
 }
 
 async function main(): Promise<number> {
-  const [name, ...argv] = process.argv.slice(2);
+  const [given, ...argv] = process.argv.slice(2);
+  const name = given === '--version' ? 'version' : given;
   if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
     process.stdout.write(help());
     return name === undefined ? 2 : 0;

@@ -21,7 +21,17 @@ export interface ReviewDeps {
 }
 
 export type AdmissionDecision =
-  'injected' | 'unchanged' | 'skipped' | 'ignored' | 'refused' | 'invalid' | 'errored';
+  | 'injected'
+  | 'unchanged'
+  | 'skipped'
+  | 'ignored'
+  | 'refused'
+  | 'invalid'
+  | 'errored'
+  /** /validate: the workload's Pods would be admitted (perhaps with warnings), or only warned about. */
+  | 'checked'
+  /** /validate: denied, as its Pods would be refused, or as the templates are invalid. */
+  | 'denied';
 
 /** What the server logs and counts for one admission; never the Pod itself. */
 export interface AdmissionRecord {
@@ -44,8 +54,19 @@ export type HandledReview =
   | { status: 200; review: AdmissionReview; record: AdmissionRecord }
   | { status: 400 | 500; message: string; record: AdmissionRecord };
 
-/** Turns a parsed request body into the answer. Never throws: failures are answers too. */
+/** Turns a parsed request body into the answer for /mutate. Never throws: failures are answers too. */
 export function handleReview(body: unknown, deps: ReviewDeps): HandledReview {
+  return handleAdmission(body, (request, record) => admit(request, record, deps));
+}
+
+/**
+ * What every admission endpoint does around its own decision: parse the review, describe the
+ * request for the log, and turn any failure into an answer.
+ */
+export function handleAdmission(
+  body: unknown,
+  decide: (request: AdmissionRequest, record: AdmissionRecord) => HandledReview,
+): HandledReview {
   let record: AdmissionRecord = { decision: 'errored', dryRun: false, sidecars: [], warnings: [] };
   try {
     const parsed = parseReview(body);
@@ -62,7 +83,7 @@ export function handleReview(body: unknown, deps: ReviewDeps): HandledReview {
     }
     const request = parsed.request;
     record = describeRequest(request);
-    return admit(request, record, deps);
+    return decide(request, record);
   } catch (error) {
     const message = `internal error: ${error instanceof Error ? error.message : String(error)}`;
     record = { ...record, decision: 'errored', message, error };
@@ -71,7 +92,7 @@ export function handleReview(body: unknown, deps: ReviewDeps): HandledReview {
   }
 }
 
-function answer(response: AdmissionResponse, record: AdmissionRecord): HandledReview {
+export function answer(response: AdmissionResponse, record: AdmissionRecord): HandledReview {
   return { status: 200, review: review(response), record };
 }
 

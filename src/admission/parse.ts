@@ -74,6 +74,7 @@ function readRequest(uid: string, request: JsonObject): ParsedReview {
       subResource: subResource ?? '',
       dryRun: dryRun === true,
       object: getOwn(request, 'object'),
+      oldObject: getOwn(request, 'oldObject'),
     },
   };
 }

@@ -1,4 +1,5 @@
 import type { Json } from '../json.js';
+import type { TemplateSet } from '../templates/types.js';
 
 export const ADMISSION_API_VERSION = 'admission.k8s.io/v1';
 
@@ -13,6 +14,8 @@ export interface AdmissionRequest {
   dryRun: boolean;
   /** As received: checked to be a Pod only when the request is one the webhook acts on. */
   object: Json | undefined;
+  /** The object before an UPDATE, as received. */
+  oldObject: Json | undefined;
 }
 
 export interface AdmissionStatus {
@@ -35,4 +38,19 @@ export interface AdmissionReview {
   apiVersion: typeof ADMISSION_API_VERSION;
   kind: 'AdmissionReview';
   response: AdmissionResponse;
+}
+
+export type WorkloadsMode = 'deny' | 'warn';
+export const WORKLOADS_MODES: readonly WorkloadsMode[] = ['deny', 'warn'];
+export const DEFAULT_TEMPLATES_CONFIGMAP = 'sidekick-templates';
+
+export interface ValidateDeps {
+  templates: () => TemplateSet | undefined;
+  prefix?: string;
+  /** sidekick's own namespace: never injected, and where its templates ConfigMap lives. */
+  injectorNamespace?: string;
+  /** The name of that ConfigMap. */
+  templatesConfigMap?: string;
+  /** deny: a workload whose Pods would be refused is refused; warn: it is only warned about. */
+  workloads: WorkloadsMode;
 }

@@ -14,6 +14,8 @@ export interface ClusterCertificateOptions {
   secretName: string;
   /** The MutatingWebhookConfiguration whose webhooks get the CA as their caBundle. */
   webhookConfiguration: string;
+  /** The ValidatingWebhookConfiguration that gets it too, if it exists. */
+  validatingWebhookConfiguration?: string;
   names: CertificateNames;
   days?: number;
   force?: boolean;
@@ -25,6 +27,8 @@ export interface ClusterCertificateResult {
   reason?: string;
   /** The webhooks whose caBundle changed; empty when all were already right. */
   patched: string[];
+  /** The validating configuration's webhooks that changed; undefined when it does not exist. */
+  validatingPatched?: string[];
   ca: string;
 }
 
@@ -117,17 +121,18 @@ async function ensureSecret(
   return { pems, secret: 'renewed', ...(problem === undefined ? {} : { reason: problem }) };
 }
 
+interface WebhookConfigurationAccess {
+  read: () => Promise<{ webhooks?: { name: string; clientConfig: { caBundle?: string } }[] }>;
+  patch: (body: object[]) => Promise<unknown>;
+}
+
 /**
  * Sets every webhook's clientConfig.caBundle in the configuration with a JSON patch that tests
  * each webhook's name first, so that a concurrent edit that reorders them fails instead of
  * writing the bundle into the wrong webhook.
  */
-async function patchCaBundle(
-  admission: AdmissionregistrationV1Api,
-  name: string,
-  ca: string,
-): Promise<string[]> {
-  const config = await admission.readMutatingWebhookConfiguration({ name });
+async function patchCaBundle(access: WebhookConfigurationAccess, ca: string): Promise<string[]> {
+  const config = await access.read();
   const bundle = b64(ca);
   const patch: object[] = [];
   const patched: string[] = [];
@@ -137,8 +142,28 @@ async function patchCaBundle(
     patch.push({ op: 'add', path: `/webhooks/${String(index)}/clientConfig/caBundle`, value: bundle });
     patched.push(webhook.name);
   });
-  if (patch.length > 0) await admission.patchMutatingWebhookConfiguration({ name, body: patch });
+  if (patch.length > 0) await access.patch(patch);
   return patched;
+}
+
+/** The validating configuration is optional (an install may leave it out): absent is no error. */
+async function patchValidating(
+  admission: AdmissionregistrationV1Api,
+  name: string,
+  ca: string,
+): Promise<string[] | undefined> {
+  try {
+    return await patchCaBundle(
+      {
+        read: () => admission.readValidatingWebhookConfiguration({ name }),
+        patch: (body) => admission.patchValidatingWebhookConfiguration({ name, body }),
+      },
+      ca,
+    );
+  } catch (error) {
+    if (error instanceof ApiException && error.code === 404) return undefined;
+    throw error;
+  }
 }
 
 /** `sidekick certs` in a cluster: the Secret, then the caBundle. */
@@ -149,6 +174,23 @@ export async function ensureClusterCertificates(
   const core = kubeConfig.makeApiClient(CoreV1Api);
   const admission = kubeConfig.makeApiClient(AdmissionregistrationV1Api);
   const { pems, secret, reason } = await ensureSecret(core, options);
-  const patched = await patchCaBundle(admission, options.webhookConfiguration, pems.ca);
-  return { secret, patched, ca: pems.ca, ...(reason === undefined ? {} : { reason }) };
+  const name = options.webhookConfiguration;
+  const patched = await patchCaBundle(
+    {
+      read: () => admission.readMutatingWebhookConfiguration({ name }),
+      patch: (body) => admission.patchMutatingWebhookConfiguration({ name, body }),
+    },
+    pems.ca,
+  );
+  const validating =
+    options.validatingWebhookConfiguration === undefined
+      ? undefined
+      : await patchValidating(admission, options.validatingWebhookConfiguration, pems.ca);
+  return {
+    secret,
+    patched,
+    ...(validating === undefined ? {} : { validatingPatched: validating }),
+    ca: pems.ca,
+    ...(reason === undefined ? {} : { reason }),
+  };
 }

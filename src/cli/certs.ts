@@ -1,10 +1,9 @@
-import { existsSync } from 'node:fs';
-import { delimiter, join } from 'node:path';
-import { ApiException, KubeConfig } from '@kubernetes/client-node';
+import { ApiException } from '@kubernetes/client-node';
 import { ensureClusterCertificates } from '../certs/cluster.js';
 import { ensureCertificateFiles } from '../certs/files.js';
 import type { CertificateNames } from '../certs/validity.js';
-import type { Command, CommandIo } from './command.js';
+import type { Command } from './command.js';
+import { loadKubeConfig } from './kubeconfig.js';
 import { COMMON_OPTIONS, parseOptions, usage, UsageError, type OptionSpecs } from './options.js';
 
 const SPECS = {
@@ -24,6 +23,11 @@ const SPECS = {
     default: 'sidekick',
     description: 'the MutatingWebhookConfiguration whose caBundle is set',
   },
+  'validating-webhook': {
+    type: 'string',
+    default: 'sidekick-workloads',
+    description: "the ValidatingWebhookConfiguration whose caBundle is set too, if it exists ('' for none)",
+  },
   'dns-name': {
     type: 'string',
     multiple: true,
@@ -40,6 +44,14 @@ const SPECS = {
 } as const satisfies OptionSpecs;
 
 const USAGE_LINE = 'certs [--dir DIR] [options]';
+
+function validatingLine(name: string, patched: string[] | undefined): string {
+  const state =
+    patched === undefined
+      ? 'not found, skipped'
+      : `caBundle ${patched.length === 0 ? 'already set' : `set for ${patched.join(', ')}`}`;
+  return `validatingwebhookconfiguration ${name}: ${state}\n`;
+}
 
 /** What the apiserver calls a Service webhook by, plus whatever else was asked for. */
 function namesFor(service: string, namespace: string, dns: string[], ips: string[]): CertificateNames {
@@ -59,23 +71,6 @@ function parseDays(text: string | undefined): number {
     throw new UsageError(`--days: expected a whole number of days from 1 to 3650, got '${String(text)}'`);
   }
   return days;
-}
-
-/** The kubeconfig from the handed-in environment, not process.env. */
-function loadKubeConfig(explicit: string | undefined, env: CommandIo['env']): KubeConfig {
-  const kc = new KubeConfig();
-  const fromEnv = env.KUBECONFIG?.split(delimiter).find((path) => path !== '');
-  const home = env.HOME ?? env.USERPROFILE;
-  const homeConfig = home === undefined ? undefined : join(home, '.kube', 'config');
-  if (explicit !== undefined) kc.loadFromFile(explicit);
-  else if (fromEnv !== undefined) kc.loadFromFile(fromEnv);
-  else if (env.KUBERNETES_SERVICE_HOST !== undefined) kc.loadFromCluster();
-  else if (homeConfig !== undefined && existsSync(homeConfig)) kc.loadFromFile(homeConfig);
-  else
-    throw new UsageError(
-      'no kubeconfig: use --kubeconfig, set KUBECONFIG, or run in a cluster (or use --dir)',
-    );
-  return kc;
 }
 
 function describeApiError(error: unknown): string {
@@ -126,14 +121,16 @@ export const certs: Command = async (io) => {
     return 0;
   }
 
-  const kubeConfig = loadKubeConfig(options.kubeconfig, io.env);
+  const kubeConfig = loadKubeConfig(options.kubeconfig, io.env, ' (or use --dir)');
   const secretName = options.secret ?? 'sidekick-tls';
   const webhook = options.webhook ?? 'sidekick';
+  const validating = options['validating-webhook'] ?? '';
   try {
     const result = await ensureClusterCertificates(kubeConfig, {
       namespace,
       secretName,
       webhookConfiguration: webhook,
+      ...(validating === '' ? {} : { validatingWebhookConfiguration: validating }),
       names,
       days,
       force: options.force,
@@ -142,6 +139,7 @@ export const certs: Command = async (io) => {
     io.stdout.write(`secret ${namespace}/${secretName}: ${result.secret}${why}\n`);
     const patched = result.patched.length === 0 ? 'already set' : `set for ${result.patched.join(', ')}`;
     io.stdout.write(`mutatingwebhookconfiguration ${webhook}: caBundle ${patched}\n`);
+    if (validating !== '') io.stdout.write(validatingLine(validating, result.validatingPatched));
     return 0;
   } catch (error) {
     io.stderr.write(`sidekick certs: ${describeApiError(error)}\n`);

@@ -1,69 +1,54 @@
 import { parseAllDocuments, stringify } from 'yaml';
 import { isArray, isObject, type Json, type JsonObject } from '../json.js';
-import { injectPod } from '../inject/pipeline.js';
-import type { InjectOptions, InjectOutcome } from '../inject/types.js';
-import { getPath, podTemplatePath, withPath } from '../inject/workloads.js';
+import { injectWorkload, type WorkloadOptions, type WorkloadResult } from '../inject/workload.js';
 
 export interface ObjectReport {
   object: string;
-  outcome: InjectOutcome | { decision: 'pass'; object: string; reason: string; warnings: string[] };
+  outcome: WorkloadResult['outcome'];
 }
 
+/** The documents with every Pod template injected; empty when any object was refused. */
 export interface DocumentsResult {
-  /** The documents with every Pod template injected; empty when any object was refused. */
   output: string;
   reports: ObjectReport[];
   refused: boolean;
-}
-
-type Options = Omit<InjectOptions, 'describe' | 'namespace'> & { namespace: string };
-
-function describeWorkload(kind: string, meta: JsonObject, namespace: string): string {
-  const { name, generateName } = meta;
-  if (typeof name === 'string' && name !== '') return `${kind} ${namespace}/${name}`;
-  if (typeof generateName === 'string' && generateName !== '') return `${kind} ${namespace}/${generateName}*`;
-  return `${kind} ${namespace}/(unnamed)`;
+  /** Documents that held something (an empty input is a mistake worth saying). */
+  documents: number;
 }
 
 function isList(object: JsonObject, kind: string): boolean {
   return kind === 'List' || (kind.endsWith('List') && isArray(object.items));
 }
 
-function injectObject(object: Json, options: Options, reports: ObjectReport[]): Json {
+function injectObject(object: Json, options: WorkloadOptions, reports: ObjectReport[]): Json {
   if (!isObject(object)) return object;
   const kind = typeof object.kind === 'string' ? object.kind : '';
   if (isList(object, kind)) {
     const items = isArray(object.items) ? object.items : [];
     return { ...object, items: items.map((item) => injectObject(item, options, reports)) };
   }
-  const meta = isObject(object.metadata) ? object.metadata : {};
-  const namespace = typeof meta.namespace === 'string' && meta.namespace ? meta.namespace : options.namespace;
-  const describe = describeWorkload(kind || '(no kind)', meta, namespace);
-  const path = podTemplatePath(kind);
-  const template = path ? getPath(object, path) : undefined;
-  if (!path || !template) {
-    const reason = path ? 'it has no Pod template' : `kind ${kind || '(none)'} has no Pod template`;
-    reports.push({ object: describe, outcome: { decision: 'pass', object: describe, reason, warnings: [] } });
-    return object;
-  }
-  const outcome = injectPod(template, { ...options, namespace, describe });
-  reports.push({ object: describe, outcome });
-  return outcome.decision === 'inject' ? withPath(object, path, outcome.pod) : object;
+  const { object: name, outcome, result } = injectWorkload(object, options);
+  reports.push({ object: name, outcome });
+  return result;
 }
 
 /** YAML documents in, the same documents with sidecars injected out: `sidekick inject` without I/O. */
-export function injectDocuments(text: string, options: Options): DocumentsResult {
+export function injectDocuments(
+  text: string,
+  options: WorkloadOptions,
+  source = 'YAML input',
+): DocumentsResult {
   const reports: ObjectReport[] = [];
   const outputs: string[] = [];
   for (const doc of parseAllDocuments(text)) {
     if (doc.errors.length > 0) {
       const message = doc.errors.map((e) => e.message.split('\n')[0] ?? '').join('; ');
       reports.push({
-        object: 'YAML input',
+        object: source,
         outcome: {
           decision: 'refuse',
-          object: 'YAML input',
-          message: `YAML input: ${message}`,
+          object: source,
+          message: `${source}: ${message}`,
           warnings: [],
         },
       });
@@ -76,5 +61,6 @@ export function injectDocuments(text: string, options: Options): DocumentsResult
     );
   }
   const refused = reports.some((r) => r.outcome.decision === 'refuse');
-  return { output: refused ? '' : outputs.join('---\n'), reports, refused };
+  const documents = outputs.length + reports.filter((r) => r.object === source).length;
+  return { output: refused ? '' : outputs.join('---\n'), reports, refused, documents };
 }

@@ -1,12 +1,18 @@
 import type { Command, CommandIo } from './command.js';
 import { injectDocuments, type DocumentsResult, type ObjectReport } from './documents.js';
 import { explainReport } from './explain-text.js';
-import { loadTemplates, readInput } from './input.js';
+import { InputError, loadTemplates, readInputs, type InputSource } from './input.js';
 import { COMMON_OPTIONS, parseOptions, usage } from './options.js';
 
 export const INJECT_OPTIONS = {
   ...COMMON_OPTIONS,
-  filename: { type: 'string', short: 'f', description: "YAML to read ('-' for standard input, the default)" },
+  filename: {
+    type: 'string',
+    short: 'f',
+    multiple: true,
+    description:
+      "a file or directory of YAML or JSON manifests, repeatable ('-': standard input, the default)",
+  },
   namespace: {
     type: 'string',
     default: 'default',
@@ -32,12 +38,47 @@ async function injectInput(io: CommandIo, name: string): Promise<DocumentsResult
   const templates = await loadTemplates(io, options.templates);
   if (!templates) return 1;
   const injectorNamespace = options['injector-namespace'];
-  return injectDocuments(await readInput(io, options.filename), {
-    templates,
-    namespace: options.namespace ?? 'default',
-    prefix: options.prefix ?? 'sidekick.dev',
-    ...(injectorNamespace ? { injectorNamespace } : {}),
-  });
+  let sources: InputSource[];
+  try {
+    sources = await readInputs(io, options.filename);
+  } catch (error) {
+    if (!(error instanceof InputError)) throw error;
+    io.stderr.write(`error: ${error.message}\n`);
+    return 1;
+  }
+  const results = sources.map((source) =>
+    injectDocuments(
+      source.text,
+      {
+        templates,
+        namespace: options.namespace ?? 'default',
+        prefix: options.prefix ?? 'sidekick.dev',
+        ...(injectorNamespace ? { injectorNamespace } : {}),
+      },
+      source.name,
+    ),
+  );
+  if (results.every((r) => r.documents === 0)) {
+    io.stderr.write(`error: no objects in the input (${sources.map((s) => s.name).join(', ')})\n`);
+    return 1;
+  }
+  return combine(results);
+}
+
+/** Several inputs as one: their documents in order, refused if any object is. */
+function combine(results: readonly DocumentsResult[]): DocumentsResult {
+  const refused = results.some((r) => r.refused);
+  return {
+    output: refused
+      ? ''
+      : results
+          .filter((r) => r.documents > 0)
+          .map((r) => r.output)
+          .join('---\n'),
+    reports: results.flatMap((r) => r.reports),
+    refused,
+    documents: results.reduce((n, r) => n + r.documents, 0),
+  };
 }
 
 export const inject: Command = async (io) => {

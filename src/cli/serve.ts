@@ -1,5 +1,6 @@
 import { resolve } from 'node:path';
 import type { LevelWithSilent } from 'pino';
+import { DEFAULT_TEMPLATES_CONFIGMAP, WORKLOADS_MODES, type WorkloadsMode } from '../admission/index.js';
 import { createLogger, isLogLevel } from '../log.js';
 import { DEFAULT_MAX_BODY_BYTES } from '../server/body.js';
 import { ensureSelfSignedCertificate } from '../server/selfsigned.js';
@@ -31,6 +32,16 @@ const SERVE_OPTIONS = {
   'injector-namespace': {
     type: 'string',
     description: "the webhook's own namespace, never injected (default: $POD_NAMESPACE)",
+  },
+  workloads: {
+    type: 'string',
+    default: 'deny',
+    description: 'what POST /validate does with a workload whose Pods would be refused: deny or warn',
+  },
+  'templates-configmap': {
+    type: 'string',
+    default: DEFAULT_TEMPLATES_CONFIGMAP,
+    description: 'the ConfigMap in the injector namespace whose templates POST /validate checks',
   },
   'max-body': {
     type: 'string',
@@ -102,6 +113,15 @@ interface Settings {
   injectorNamespace: string | undefined;
   templatesDir: string;
   prefix: string | undefined;
+  workloads: WorkloadsMode;
+  templatesConfigMap: string;
+}
+
+function workloadsMode(value: string | undefined): WorkloadsMode {
+  const mode = WORKLOADS_MODES.find((m) => m === value);
+  if (mode === undefined)
+    throw new UsageError(`--workloads must be deny or warn, got ${JSON.stringify(value)}`);
+  return mode;
 }
 
 function settings(options: ServeOptions, io: CommandIo): Settings {
@@ -118,6 +138,8 @@ function settings(options: ServeOptions, io: CommandIo): Settings {
     injectorNamespace: options['injector-namespace'] ?? io.env.POD_NAMESPACE,
     templatesDir: options.templates !== undefined ? resolve(io.cwd, options.templates) : builtinTemplateDir(),
     prefix: options.prefix,
+    workloads: workloadsMode(options.workloads),
+    templatesConfigMap: options['templates-configmap'] ?? DEFAULT_TEMPLATES_CONFIGMAP,
   };
 }
 
@@ -153,6 +175,8 @@ async function run(config: Settings, tls: TlsFiles): Promise<number> {
       ...(config.prefix !== undefined ? { prefix: config.prefix } : {}),
       ...(config.injectorNamespace ? { injectorNamespace: config.injectorNamespace } : {}),
       maxBodyBytes: config.maxBodyBytes,
+      workloads: config.workloads,
+      templatesConfigMap: config.templatesConfigMap,
       logger,
       processMetrics: true,
     });

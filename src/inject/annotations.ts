@@ -7,6 +7,8 @@ export interface PodAnnotations {
   requested: string[];
   /** `<sidecar>.<param>` -> raw value, for keys under the prefix. */
   parameters: Map<string, Map<string, string>>;
+  /** The raw inject annotation, if any. */
+  inject: string | undefined;
   /** The raw status annotation, if any. */
   status: string | undefined;
   problems: string[];
@@ -23,6 +25,7 @@ export function readAnnotations(pod: JsonObject, prefix: string, templates: Temp
   const out: PodAnnotations = {
     requested: [],
     parameters: new Map(),
+    inject: undefined,
     status: undefined,
     problems: [],
     warnings: [],
@@ -37,6 +40,7 @@ export function readAnnotations(pod: JsonObject, prefix: string, templates: Temp
     }
     const local = key.slice(prefix.length + 1);
     if (key === keys.inject) {
+      out.inject = value;
       const names = value
         .split(',')
         .map((s) => s.trim())

@@ -13,8 +13,22 @@ function distance(a: string, b: string): number {
   return previous[b.length] ?? 0;
 }
 
-/** The closest candidate within a third of the word's length, for "did you mean" hints. */
-export function closest(word: string, candidates: Iterable<string>): string | undefined {
+/**
+ * The one candidate that starts with the word (`vault` for vault-agent): a shortened name is
+ * far in edit distance but plainly meant. Too short a word, or several such candidates, say nothing.
+ */
+function completion(word: string, candidates: readonly string[]): string | undefined {
+  if (word.length < 3) return undefined;
+  const matches = candidates.filter((c) => c !== word && c.startsWith(word));
+  return matches.length === 1 ? matches[0] : undefined;
+}
+
+/**
+ * The closest candidate within a third of the word's length, for "did you mean" hints, or
+ * else the only one the word is the beginning of.
+ */
+export function closest(word: string, iterable: Iterable<string>): string | undefined {
+  const candidates = [...iterable];
   let best: string | undefined;
   let bestDistance = Math.max(2, Math.ceil(word.length / 3)) + 1;
   for (const candidate of candidates) {
@@ -25,7 +39,7 @@ export function closest(word: string, candidates: Iterable<string>): string | un
       bestDistance = d;
     }
   }
-  return best;
+  return best ?? completion(word, candidates);
 }
 
 export function hint(word: string, candidates: Iterable<string>): string {

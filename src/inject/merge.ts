@@ -13,6 +13,8 @@ export interface Sidecar extends Chosen {
   values: Values;
   /** Index into the Pod's own init containers after which this sidecar starts (0: before all). */
   slot: number;
+  /** Why it starts where it does, for `explain`: "first", "after vault-agent: …". */
+  position: string;
 }
 
 export interface MergeContext {

@@ -6,6 +6,8 @@ export interface Chosen {
   reason: string;
   /** Sidecars that must start before this one (its requires, and its after when injected). */
   dependsOn: string[];
+  /** The part of dependsOn that the template requires (the rest is its `after`). */
+  requires: readonly string[];
 }
 
 /** The requested sidecars and, transitively, what they require, with why each is there. */
@@ -21,6 +23,25 @@ function closure(requested: readonly string[], templates: TemplateSet): Map<stri
   return reasons;
 }
 
+/** A list written with `;` or spaces where commas belong: each part a known name. */
+function separatedWrongly(name: string, templates: TemplateSet): string[] | undefined {
+  const parts = name.split(/[;\s]+/).filter((p) => p !== '');
+  return parts.length > 1 && parts.every((p) => templates.templates.has(p)) ? parts : undefined;
+}
+
+/** One problem for every unknown name, with the known sidecars listed once at the end. */
+function unknownSidecars(unknown: readonly string[], templates: TemplateSet, injectKey: string): string {
+  const names = [...templates.templates.keys()];
+  const described = unknown.map((name) => {
+    const parts = separatedWrongly(name, templates);
+    if (parts) return `'${name}' (separate the names with commas: ${parts.join(', ')})`;
+    if (/[;\s]/.test(name)) return `'${name}' (names in the list are separated by commas)`;
+    return `'${name}'${hint(name, names)}`;
+  });
+  const what = unknown.length === 1 ? 'unknown sidecar' : 'unknown sidecars';
+  return `annotation ${injectKey}: ${what} ${described.join(', ')}; known sidecars: ${names.join(', ')}`;
+}
+
 /**
  * The sidecars to inject in start order: each one's dependencies just before it, and otherwise
  * the order of the inject annotation.
@@ -33,12 +54,7 @@ export function chooseSidecars(
 ): Chosen[] {
   const unknown = requested.filter((name) => !templates.templates.has(name));
   if (unknown.length > 0) {
-    const known = [...templates.templates.keys()].join(', ');
-    for (const name of unknown) {
-      problems.push(
-        `annotation ${injectKey}: unknown sidecar '${name}'${hint(name, templates.templates.keys())}; known sidecars: ${known}`,
-      );
-    }
+    problems.push(unknownSidecars(unknown, templates, injectKey));
     return [];
   }
   const reasons = closure(requested, templates);
@@ -58,7 +74,12 @@ export function chooseSidecars(
     const dependsOn = [...template.requires, ...template.after.filter((a) => reasons.has(a))];
     if (!dependsOn.every((dep) => visit(dep, [...trail, name]))) return false;
     state.set(name, 'done');
-    ordered.push({ template, reason: reasons.get(name) ?? 'requested', dependsOn });
+    ordered.push({
+      template,
+      reason: reasons.get(name) ?? 'requested',
+      dependsOn,
+      requires: template.requires,
+    });
     return true;
   };
   for (const name of requested) if (!visit(name, [])) return [];

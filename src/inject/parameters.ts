@@ -16,6 +16,8 @@ export function resolveParameters(
 ): { values: Values; planned: Record<string, PlannedParameter> } {
   const values = new Map<string, ParameterValue>();
   const planned: Record<string, PlannedParameter> = {};
+  /** Given but refused: a group it belongs to is not judged again ("none is set" would be false). */
+  const invalid = new Set<string>();
   for (const spec of template.parameters) {
     const key = `${prefix}/${template.name}.${spec.name}`;
     const raw = given?.get(spec.name);
@@ -23,6 +25,7 @@ export function resolveParameters(
       const parsed = parseValue(spec, raw);
       if ('error' in parsed) {
         problems.push(`annotation ${key}: value ${JSON.stringify(raw)} ${parsed.error}`);
+        invalid.add(spec.name);
         continue;
       }
       values.set(spec.name, parsed.value);
@@ -35,6 +38,7 @@ export function resolveParameters(
     }
   }
   for (const group of template.exactlyOneOf) {
+    if (group.some((name) => invalid.has(name))) continue;
     const set = group.filter((name) => isSet(values.get(name)));
     if (set.length !== 1) {
       const keys = group.map((name) => `${prefix}/${template.name}.${name}`).join(', ');

@@ -1,17 +1,18 @@
-import { createHash } from 'node:crypto';
 import { BoundedCache } from '../bounded-cache.js';
 import { deepEqual, isArray, isObject, nestedDeeperThan, type Json, type JsonObject } from '../json.js';
 import type { TemplateSet } from '../templates/types.js';
 import { annotationKeys, readAnnotations } from './annotations.js';
 import { describeObject } from './describe.js';
 import { mergeSidecars, type Sidecar } from './merge.js';
+import { podLabelWarnings, unusedParameterWarnings } from './misplaced.js';
 import { chooseSidecars } from './order.js';
 import { resolveParameters } from './parameters.js';
 import { copyForInjection } from './copy.js';
 import { createPatch } from './patch.js';
-import { describePositions, placeSidecars } from './placement.js';
+import { placeSidecars } from './placement.js';
 import { nameOf, objectAt } from './pod.js';
 import { reconcile } from './reconcile.js';
+import { statusHash, statusKey } from './status-hash.js';
 import { addedVolumes, readStatus, stripInjection } from './strip.js';
 import {
   DEFAULT_PREFIX,
@@ -26,11 +27,10 @@ import { verifyPod } from './verify.js';
 const STATUS_VALUES = new BoundedCache<string, string>(1000);
 
 function statusValue(sidecars: readonly Sidecar[]): string {
-  const key = sidecars.map((s) => `${s.template.name}:${s.template.hash}`).join('\n');
-  return STATUS_VALUES.get(key, () => {
-    const hash = createHash('sha256').update(key).digest('hex').slice(0, 16);
-    return JSON.stringify({ sidecars: sidecars.map((s) => s.template.name), templates: hash });
-  });
+  const key = statusKey(sidecars.map((s) => s.template));
+  return STATUS_VALUES.get(key, () =>
+    JSON.stringify({ sidecars: sidecars.map((s) => s.template.name), templates: statusHash(key) }),
+  );
 }
 
 /** Warnings for sidecars an earlier injection added that are no longer as sidekick left them. */
@@ -125,9 +125,18 @@ export function injectPod(input: unknown, options: InjectOptions): InjectOutcome
   });
   const keys = annotationKeys(prefix);
   const annotations = readAnnotations(input, prefix, options.templates);
-  const warnings = [...annotations.warnings];
+  const warnings = [...annotations.warnings, ...podLabelWarnings(input, prefix, namespace)];
+  const unused = (injected: readonly string[]): string[] =>
+    unusedParameterWarnings(
+      annotations.parameters,
+      new Set(injected),
+      keys.inject,
+      annotations.inject,
+      prefix,
+    );
   if (annotations.problems.length > 0) return refuse(annotations.problems, warnings);
   if (annotations.requested.length === 0) {
+    warnings.push(...unused([]));
     return {
       decision: 'skip',
       object,
@@ -176,17 +185,12 @@ export function injectPod(input: unknown, options: InjectOptions): InjectOutcome
   const invalid = verifyPod(pod, names);
   if (invalid.length > 0)
     return refuse([`the injected Pod would be invalid: ${invalid.join('; ')}`], warnings);
+  warnings.push(...unused(names));
   const patch = createPatch(input, pod);
   if (patch.length > 0) warnings.push(...repairs(input, pod, previous.sidecars, names));
-  const positions = describePositions(objectAt(pod, 'spec'), new Set(names));
-  const plans = names.map((name) => {
+  const plans = sidecars.map(({ template: { name }, position }) => {
     const p = planned.get(name);
-    return {
-      name,
-      reason: p?.reason ?? 'requested',
-      position: positions.get(name) ?? '',
-      parameters: p?.parameters ?? {},
-    };
+    return { name, reason: p?.reason ?? 'requested', position, parameters: p?.parameters ?? {} };
   });
   return { decision: 'inject', object, pod, patch, sidecars: names, plan: plans, warnings };
 }

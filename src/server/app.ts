@@ -1,6 +1,7 @@
 import express, { type Express, type NextFunction, type Request, type Response } from 'express';
 import type { Logger } from '../log.js';
-import { mutateHandler, type MutateDeps } from './mutate.js';
+import { handleReview, handleValidation } from '../admission/index.js';
+import { admissionEndpoint, type MutateDeps } from './admission-endpoint.js';
 import { sendStatus } from './status.js';
 
 export interface Readiness {
@@ -15,14 +16,29 @@ export interface AppDeps extends MutateDeps {
 }
 
 export const MUTATE_PATH = '/mutate';
+export const VALIDATE_PATH = '/validate';
+/** The ValidatingWebhookConfiguration's entry for namespaces without the opt-in label. */
+export const VALIDATE_NOT_OPTED_IN_PATH = '/validate/not-opted-in';
+
+export function mutateEndpoint(deps: MutateDeps): ReturnType<typeof admissionEndpoint> {
+  return admissionEndpoint(deps, (body) => handleReview(body, deps.review));
+}
 
 /** The webhook's routes, without a listener: the server (or a test) decides where they are served. */
 export function createApp(deps: AppDeps): Express {
   const app = express();
   app.disable('x-powered-by');
   app.disable('etag');
-  app.post(MUTATE_PATH, mutateHandler(deps));
-  app.all(MUTATE_PATH, (_req, res) => {
+  app.post(MUTATE_PATH, mutateEndpoint(deps));
+  app.post(
+    VALIDATE_PATH,
+    admissionEndpoint(deps, (body) => handleValidation(body, deps.validate, true)),
+  );
+  app.post(
+    VALIDATE_NOT_OPTED_IN_PATH,
+    admissionEndpoint(deps, (body) => handleValidation(body, deps.validate, false)),
+  );
+  app.all([MUTATE_PATH, VALIDATE_PATH, VALIDATE_NOT_OPTED_IN_PATH], (_req, res) => {
     res.setHeader('Allow', 'POST');
     sendStatus(res, 405, 'use POST with an AdmissionReview');
   });

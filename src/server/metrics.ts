@@ -81,6 +81,8 @@ const DECISIONS: readonly AdmissionDecision[] = [
   'refused',
   'invalid',
   'errored',
+  'checked',
+  'denied',
 ];
 
 export function recordAdmission(

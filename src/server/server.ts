@@ -3,16 +3,16 @@ import type { Server as HttpServer } from 'node:http';
 import { createServer, type Server } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { dirname } from 'node:path';
-import type { ReviewDeps } from '../admission/index.js';
+import type { ReviewDeps, ValidateDeps, WorkloadsMode } from '../admission/index.js';
 import type { Logger } from '../log.js';
 import { startTemplateReloader, type TemplateReload, type TemplateReloader } from '../templates/reloader.js';
 import type { TemplateSet } from '../templates/types.js';
-import { createApp, MUTATE_PATH, type AppDeps, type Readiness } from './app.js';
+import { createApp, mutateEndpoint, MUTATE_PATH, type AppDeps, type Readiness } from './app.js';
 import { DEFAULT_MAX_BODY_BYTES } from './body.js';
 import { fingerprintFiles, watchChanges, type ChangeWatch } from '../change-watch.js';
 import { startMetricsServer } from './metrics-server.js';
+import { trackUnusedConnections, type UnusedConnections } from './unused-connections.js';
 import { createMetrics, type Metrics } from './metrics.js';
-import { mutateHandler } from './mutate.js';
 import { readTlsMaterial, secureContextOptions, type TlsFiles, type TlsMaterial } from './tls.js';
 
 /**
@@ -44,6 +44,10 @@ export interface ServerOptions {
   /** Node's process metrics in the registry (once per process: the CLI, not tests). */
   processMetrics?: boolean;
   inject?: ReviewDeps['inject'];
+  /** deny (default) or warn: what /validate does with a workload whose Pods would be refused. */
+  workloads?: WorkloadsMode;
+  /** The templates ConfigMap in injectorNamespace that /validate checks. */
+  templatesConfigMap?: string;
 }
 
 export type TlsReload = { ok: true; material: TlsMaterial } | { ok: false; problem: string };
@@ -108,6 +112,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       ...(options.injectorNamespace !== undefined ? { injectorNamespace: options.injectorNamespace } : {}),
       ...(options.inject ? { inject: options.inject } : {}),
     },
+    validate: validateDeps(options, () => templates.current()),
     maxBodyBytes: options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES,
     logger,
     metrics,
@@ -116,11 +121,11 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     readiness,
   };
   const app = createApp(appDeps);
-  const mutate = mutateHandler(appDeps);
+  const mutate = mutateEndpoint(appDeps);
   const server = createServer(
     {
       ...secureContextOptions(tls),
-      // The certificate is checked on /mutate only: kubelet probes /healthz without one.
+      // The certificate is checked on the admission endpoints only: kubelet probes /healthz without one.
       requestCert: options.tls.clientCaFile !== undefined,
       rejectUnauthorized: false,
     },
@@ -134,6 +139,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   );
   server.keepAliveTimeout = KEEP_ALIVE_TIMEOUT_MS;
   server.requestTimeout = REQUEST_TIMEOUT_MS;
+  const unused = trackUnusedConnections(server);
   server.on('tlsClientError', (error) => {
     logger.debug({ err: error }, 'TLS handshake failed');
   });
@@ -205,13 +211,23 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
         if (delayMs > 0) await new Promise((resolve) => setTimeout(resolve, delayMs));
         logger.info('draining: no new connections, finishing in-flight requests');
         try {
-          return await drain(server, metricsServer, deadlineMs);
+          return await drain(server, metricsServer, deadlineMs, unused);
         } finally {
           stopWatching(tlsWatch, templates);
         }
       })();
       return stopping;
     },
+  };
+}
+
+function validateDeps(options: ServerOptions, current: () => TemplateSet | undefined): ValidateDeps {
+  return {
+    templates: current,
+    workloads: options.workloads ?? 'deny',
+    ...(options.prefix !== undefined ? { prefix: options.prefix } : {}),
+    ...(options.injectorNamespace !== undefined ? { injectorNamespace: options.injectorNamespace } : {}),
+    ...(options.templatesConfigMap !== undefined ? { templatesConfigMap: options.templatesConfigMap } : {}),
   };
 }
 
@@ -242,6 +258,7 @@ async function drain(
   server: Server,
   metricsServer: HttpServer | undefined,
   deadlineMs: number,
+  unused: UnusedConnections,
 ): Promise<{ forced: boolean }> {
   let forced = false;
   const closed = new Promise<void>((resolve) =>
@@ -250,10 +267,12 @@ async function drain(
     }),
   );
   server.closeIdleConnections();
+  unused.close();
   // An answer sent while draining says Connection: close, but a response that was already under
   // way may not; sweep connections that go idle until none is left.
   const sweep = setInterval(() => {
     server.closeIdleConnections();
+    unused.close();
   }, IDLE_SWEEP_MS);
   const deadline = setTimeout(() => {
     forced = true;

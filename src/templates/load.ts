@@ -19,7 +19,7 @@ export interface TemplateFile {
 }
 
 /** Names starting with a dot are kubelet's `..data` machinery or hidden files. */
-function isTemplateFile(name: string): boolean {
+export function isTemplateFile(name: string): boolean {
   return !name.startsWith('.') && (name.endsWith('.yaml') || name.endsWith('.yml'));
 }
 

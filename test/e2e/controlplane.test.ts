@@ -7,7 +7,9 @@
 // and change the CA the apiserver trusts.
 import { after, before, describe } from 'node:test';
 import { admissionCases } from './cases/admission.js';
+import { applyTimeCases } from './cases/apply-time.js';
 import { certsCases } from './cases/certs.js';
+import { checkCases } from './cases/check.js';
 import { deployCases } from './cases/deploy.js';
 import { injectionCases } from './cases/injection.js';
 import { mtlsCases } from './cases/mtls.js';
@@ -51,6 +53,8 @@ void describe(
     injectionCases(env);
     workloadCases(env);
     admissionCases(env);
+    applyTimeCases(env);
+    checkCases(env);
     mtlsCases(env);
     resilienceCases(env);
     certsCases(env);

@@ -18,6 +18,7 @@ const CLUSTER_SCOPED = new Set([
   'ClusterRole',
   'ClusterRoleBinding',
   'MutatingWebhookConfiguration',
+  'ValidatingWebhookConfiguration',
 ]);
 
 function find(objects: JsonObject[], kind: string, name: string): JsonObject {
@@ -114,7 +115,45 @@ void describe('deploy/base', async () => {
     ]);
     assert.ok(expressions.some((e) => e.key === 'sidekick.dev/injection' && e.operator === 'In'));
     const [condition] = objectsAt(webhook, 'matchConditions');
-    assert.match(str(condition?.expression), /'sidekick\.dev\/inject' in object\.metadata\.annotations/);
+    // Any key under the prefix, so that a misspelled one still gets its did-you-mean.
+    assert.match(str(condition?.expression), /annotations\.exists\(k, k\.startsWith\('sidekick\.dev\/'\)\)/);
+    assert.match(str(condition?.expression), /labels\.exists\(k, k\.startsWith\('sidekick\.dev\/'\)\)/);
+  });
+
+  void it('checks workloads at apply time in opted-in namespaces, warns in the others, checks its templates', () => {
+    const config = find(objects, 'ValidatingWebhookConfiguration', 'sidekick-workloads');
+    const webhooks = objectsAt(config, 'webhooks');
+    const byName = new Map(webhooks.map((w) => [str(w.name), w]));
+    assert.deepEqual(
+      [...byName.keys()],
+      ['workloads.sidekick.dev', 'not-opted-in.workloads.sidekick.dev', 'templates.sidekick.dev'],
+    );
+    for (const webhook of webhooks) {
+      assert.equal(webhook.failurePolicy, 'Ignore', `${str(webhook.name)}: the Pod webhook enforces`);
+      assert.equal(webhook.sideEffects, 'None');
+      assert.equal(at(webhook, 'clientConfig', 'service', 'name'), 'sidekick');
+    }
+    const label = (name: string): JsonObject | undefined =>
+      objectsAt(byName.get(name), 'namespaceSelector', 'matchExpressions').find(
+        (e) => e.key === 'sidekick.dev/injection',
+      );
+    assert.equal(label('workloads.sidekick.dev')?.operator, 'In');
+    assert.equal(label('not-opted-in.workloads.sidekick.dev')?.operator, 'NotIn');
+    assert.equal(at(byName.get('workloads.sidekick.dev'), 'clientConfig', 'service', 'path'), '/validate');
+    assert.equal(
+      at(byName.get('not-opted-in.workloads.sidekick.dev'), 'clientConfig', 'service', 'path'),
+      '/validate/not-opted-in',
+    );
+    const templates = byName.get('templates.sidekick.dev');
+    assert.equal(
+      at(templates, 'namespaceSelector', 'matchLabels', 'kubernetes.io/metadata.name'),
+      'sidekick',
+    );
+    const configMap = find(objects, 'ConfigMap', 'sidekick-templates');
+    assert.match(
+      str(objectsAt(templates, 'matchConditions')[0]?.expression),
+      new RegExp(`'${str(at(configMap, 'metadata', 'name'))}'`),
+    );
   });
 
   void it('gives the server no API access and the certs Job only its Secret and webhook configuration', () => {
@@ -135,8 +174,13 @@ void describe('deploy/base', async () => {
       [[flag(args, 'secret')]],
     );
     const clusterRole = find(objects, 'ClusterRole', 'sidekick-certs');
+    const flags: Record<string, string> = {
+      mutatingwebhookconfigurations: 'webhook',
+      validatingwebhookconfigurations: 'validating-webhook',
+    };
     for (const rule of objectsAt(clusterRole, 'rules')) {
-      assert.deepEqual(rule.resourceNames, [flag(args, 'webhook')]);
+      const [resource = ''] = stringsAt(rule, 'resources');
+      assert.deepEqual(rule.resourceNames, [flag(args, flags[resource] ?? '(none)')], resource);
       assert.ok(!stringsAt(rule, 'verbs').some((v) => v === '*' || v === 'delete' || v === 'list'));
     }
   });
@@ -164,6 +208,9 @@ void describe('deploy/overlays/cert-manager', () => {
     const certificates = await loadManifest(`${dir}/certificates.yaml`);
     const [annotation] = await loadManifest(`${dir}/inject-ca-from.yaml`);
     const from = str(at(annotation, 'metadata', 'annotations', 'cert-manager.io/inject-ca-from'));
+    const [validating] = await loadManifest(`${dir}/inject-ca-from-validating.yaml`);
+    assert.equal(at(validating, 'kind'), 'ValidatingWebhookConfiguration');
+    assert.equal(at(validating, 'metadata', 'annotations', 'cert-manager.io/inject-ca-from'), from);
     const [namespace, name] = from.split('/');
     const serving = find(certificates, 'Certificate', name ?? '');
     assert.equal(at(serving, 'metadata', 'namespace'), namespace);

@@ -1,5 +1,6 @@
-// Golden files: test/golden/cases/X.yaml is injected through the CLI path and, for every Pod
-// in it, through the webhook path (AdmissionReview in, JSONPatch applied to the input); both
+// Golden files: test/golden/cases/X.yaml (with the built-in templates) and
+// test/golden/fixture-cases/X.yaml (with them and test/fixtures/ordering-templates/, which
+// add `requires`) are injected through the CLI path and, for every Pod in it, through the webhook path (AdmissionReview in, JSONPatch applied to the input); both
 // must give X.out.yaml (stdout) and X.err.txt (stderr and exit code). The output is injected
 // again and must not change. REFRESH_GOLDEN=1 rewrites the expected files; expected files
 // without an input fail.
@@ -9,28 +10,34 @@ import { before, describe, it } from 'node:test';
 import fastJsonPatch from 'fast-json-patch';
 import { parseAllDocuments } from 'yaml';
 import { handleReview } from '../../src/admission/handler.js';
+import { handleValidation } from '../../src/admission/validate.js';
 import { injectDocuments, type DocumentsResult } from '../../src/cli/documents.js';
 import { messages } from '../../src/cli/inject.js';
 import { injectPod } from '../../src/inject/pipeline.js';
 import { getPath, podTemplatePath } from '../../src/inject/workloads.js';
 import { isObject, type Json, type JsonObject } from '../../src/json.js';
-import { loadTemplateDir } from '../../src/templates/load.js';
 import type { TemplateSet } from '../../src/templates/types.js';
+import type { AdmissionResponse } from '../../src/admission/types.js';
 import { repoPath } from '../support/paths.js';
+import { loadTemplateDirs, ORDERING_TEMPLATES } from '../support/templates.js';
 
-const CASES = repoPath('test', 'golden', 'cases');
+interface Suite {
+  cases: string;
+  templateDirs: string[];
+}
+
+const BUILTIN = repoPath('templates');
+const SUITES: Suite[] = [
+  { cases: repoPath('test', 'golden', 'cases'), templateDirs: [BUILTIN] },
+  {
+    cases: repoPath('test', 'golden', 'fixture-cases'),
+    templateDirs: [BUILTIN, ORDERING_TEMPLATES],
+  },
+];
 const REFRESH = process.env.REFRESH_GOLDEN === '1' || process.env.REFRESH_GOLDEN === 'true';
 const INJECTOR_NAMESPACE = 'sidekick-system';
 
-let templates: TemplateSet;
-
-before(async () => {
-  const load = await loadTemplateDir(repoPath('templates'));
-  assert.ok(load.ok, load.ok ? '' : load.problems.join('\n'));
-  templates = load.set;
-});
-
-function run(text: string): DocumentsResult {
+function run(templates: TemplateSet, text: string): DocumentsResult {
   return injectDocuments(text, { templates, namespace: 'default', injectorNamespace: INJECTOR_NAMESPACE });
 }
 
@@ -48,7 +55,7 @@ function documents(text: string): JsonObject[] {
 function pods(doc: JsonObject): { pod: JsonObject; namespace: string; kind: string }[] {
   const kind = typeof doc.kind === 'string' ? doc.kind : '';
   if (kind === 'List') return (Array.isArray(doc.items) ? doc.items : []).filter(isObject).flatMap(pods);
-  const path = podTemplatePath(kind);
+  const path = podTemplatePath(doc);
   const pod = path ? getPath(doc, path) : undefined;
   const meta = isObject(doc.metadata) ? doc.metadata : {};
   const namespace = typeof meta.namespace === 'string' ? meta.namespace : 'default';
@@ -67,7 +74,7 @@ function compare(actual: string, file: string): void {
 type WebhookResult = { allowed: true; pod: JsonObject } | { allowed: false; message: string };
 
 /** The webhook path: an AdmissionReview through the real handler, its patch applied to the input. */
-function viaWebhook(pod: JsonObject, namespace: string): WebhookResult {
+function viaWebhook(templates: TemplateSet, pod: JsonObject, namespace: string): WebhookResult {
   const object: JsonObject = { apiVersion: 'v1', kind: 'Pod', ...pod };
   const body = {
     apiVersion: 'admission.k8s.io/v1',
@@ -97,6 +104,32 @@ function viaWebhook(pod: JsonObject, namespace: string): WebhookResult {
   return { allowed: true, pod: fastJsonPatch.applyPatch(input, patch, true, false).newDocument };
 }
 
+/** The apply-time path: a workload through POST /validate's handler, as the apiserver sends it. */
+function viaValidate(templates: TemplateSet, object: JsonObject, namespace: string): AdmissionResponse {
+  const kind = typeof object.kind === 'string' ? object.kind : '';
+  const [group = '', version = 'v1'] =
+    typeof object.apiVersion === 'string' && object.apiVersion.includes('/')
+      ? object.apiVersion.split('/')
+      : ['', typeof object.apiVersion === 'string' ? object.apiVersion : 'v1'];
+  const body = {
+    apiVersion: 'admission.k8s.io/v1',
+    kind: 'AdmissionReview',
+    request: { uid: 'golden', kind: { group, version, kind }, namespace, operation: 'CREATE', object },
+  };
+  const handled = handleValidation(
+    JSON.parse(JSON.stringify(body)),
+    {
+      templates: () => templates,
+      injectorNamespace: INJECTOR_NAMESPACE,
+      workloads: 'deny',
+    },
+    true,
+  );
+  if (handled.status !== 200)
+    throw new Error(`the handler answered HTTP ${handled.status}: ${handled.message}`);
+  return handled.review.response;
+}
+
 function withoutType(object: JsonObject): JsonObject {
   const rest = { ...object };
   delete rest.apiVersion;
@@ -104,12 +137,29 @@ function withoutType(object: JsonObject): JsonObject {
   return rest;
 }
 
-const inputs = readdirSync(CASES)
-  .filter((f) => f.endsWith('.yaml') && !f.endsWith('.out.yaml'))
-  .sort();
+function inputsOf(dir: string): string[] {
+  return readdirSync(dir)
+    .filter((f) => f.endsWith('.yaml') && !f.endsWith('.out.yaml'))
+    .sort();
+}
 
 describe('golden cases', () => {
-  it('has no expected file without an input', () => {
+  it('has at least 30 cases', () => {
+    const count = SUITES.reduce((n, suite) => n + inputsOf(suite.cases).length, 0);
+    assert.ok(count >= 30, `only ${count} cases`);
+  });
+
+  for (const suite of SUITES) describeSuite(suite);
+});
+
+function describeSuite({ cases: CASES, templateDirs }: Suite): void {
+  const inputs = inputsOf(CASES);
+  let templates: TemplateSet;
+  before(async () => {
+    templates = await loadTemplateDirs(templateDirs);
+  });
+
+  it(`${CASES}: has no expected file without an input`, () => {
     const names = new Set(inputs.map((f) => f.replace(/\.yaml$/, '')));
     const orphans = readdirSync(CASES).filter(
       (f) =>
@@ -119,10 +169,6 @@ describe('golden cases', () => {
     assert.deepEqual(orphans, [], 'expected files whose input is gone');
   });
 
-  it('has at least 30 cases', () => {
-    assert.ok(inputs.length >= 30, `only ${inputs.length} cases`);
-  });
-
   for (const file of inputs) {
     const name = file.replace(/\.yaml$/, '');
     describe(name, () => {
@@ -130,13 +176,13 @@ describe('golden cases', () => {
       const outFile = `${CASES}/${name}.out.yaml`;
 
       it('CLI path matches the golden output', () => {
-        const result = run(input);
+        const result = run(templates, input);
         compare(result.output, outFile);
         compare(stderrOf(result), `${CASES}/${name}.err.txt`);
       });
 
       it('webhook path (patch applied to the input) gives the same Pods', () => {
-        const expected = run(input);
+        const expected = run(templates, input);
         const outputs = expected.refused ? [] : documents(expected.output).flatMap(pods);
         const refusals = expected.reports.flatMap((r) =>
           r.outcome.decision === 'refuse' ? [r.outcome.message] : [],
@@ -144,7 +190,7 @@ describe('golden cases', () => {
         documents(input)
           .flatMap(pods)
           .forEach(({ pod, namespace, kind }, i) => {
-            const result = viaWebhook(pod, namespace);
+            const result = viaWebhook(templates, pod, namespace);
             if (!result.allowed) {
               assert.ok(
                 expected.refused,
@@ -164,10 +210,33 @@ describe('golden cases', () => {
           });
       });
 
+      it('apply-time path (/validate) gives the same warnings and refusals for workloads', () => {
+        const expected = run(templates, input);
+        const workloads = documents(input).flatMap((doc) =>
+          doc.kind === 'List' ? (Array.isArray(doc.items) ? doc.items.filter(isObject) : []) : [doc],
+        );
+        const reports = expected.reports.filter((r) => r.object !== 'YAML input');
+        workloads.forEach((object, i) => {
+          const report = reports[i];
+          if (object.kind === 'Pod' || report === undefined || report.outcome.decision === 'pass') return;
+          const meta = isObject(object.metadata) ? object.metadata : {};
+          const namespace = typeof meta.namespace === 'string' ? meta.namespace : 'default';
+          const response = viaValidate(templates, object, namespace);
+          assert.equal(response.patch, undefined, '/validate patched');
+          if (report.outcome.decision === 'refuse') {
+            assert.equal(response.allowed, false, `${report.object}: refused offline, allowed at apply time`);
+            assert.equal(response.status?.message, `${report.outcome.message} (its Pods would be refused)`);
+          } else {
+            assert.equal(response.allowed, true, `${report.object}: ${response.status?.message ?? ''}`);
+          }
+          assert.deepEqual(response.warnings ?? [], report.outcome.warnings, `${report.object}: warnings`);
+        });
+      });
+
       it('injecting the output again changes nothing', () => {
-        const first = run(input);
+        const first = run(templates, input);
         if (first.refused) return;
-        const second = run(first.output);
+        const second = run(templates, first.output);
         assert.equal(second.output, first.output);
         for (const { pod, namespace } of documents(first.output).flatMap(pods)) {
           const outcome = injectPod(pod, { templates, namespace, injectorNamespace: INJECTOR_NAMESPACE });
@@ -177,4 +246,4 @@ describe('golden cases', () => {
       });
     });
   }
-});
+}

@@ -3,6 +3,7 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { Agent, get } from 'node:https';
 import type { Socket } from 'node:net';
 import { join } from 'node:path';
+import { connect as tlsConnect, type TLSSocket } from 'node:tls';
 import { describe, it } from 'node:test';
 import { isObject } from '../../src/json.js';
 import { inFlight, pod, PROBE_TEMPLATE, tempDir } from './helpers.js';
@@ -33,7 +34,7 @@ async function refusedSoon(port: number, ca: string): Promise<string[]> {
 }
 
 describe('sidekick serve as a real process', () => {
-  it('SIGTERM: not ready, stops accepting, closes idle connections, answers every in-flight request, exits 0', async () => {
+  it('SIGTERM: not ready, stops accepting, closes idle and unused connections, answers every in-flight request, exits 0', async () => {
     const dir = await tempDir('sigterm');
     const templates = join(dir.path, 'templates');
     const certs = join(dir.path, 'certs');
@@ -86,6 +87,20 @@ describe('sidekick serve as a real process', () => {
         }),
       );
 
+      // A spare connection, as Go's HTTP client (the apiserver's) dials and keeps: TLS, never a
+      // request. Node does not count it as idle; the server must close it all the same.
+      const spare = await new Promise<TLSSocket>((resolve, reject) => {
+        const socket = tlsConnect({ host: '127.0.0.1', port, ca, servername: 'localhost' }, () => {
+          resolve(socket);
+        });
+        socket.once('error', reject);
+      });
+      const spareClosed = new Promise<void>((resolve) =>
+        spare.once('close', () => {
+          resolve();
+        }),
+      );
+
       const pending = Array.from({ length: 5 }, (_, i) => {
         const uid = `u-sigterm-${i}`;
         const body = JSON.stringify(
@@ -109,6 +124,7 @@ describe('sidekick serve as a real process', () => {
         outcomes.join(', '),
       );
       await idleClosed;
+      await spareClosed;
 
       for (const { uid, request } of pending) {
         const res = await request.finish();

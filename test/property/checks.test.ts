@@ -19,12 +19,12 @@ import { mutated } from './support/mutate.js';
 import { listAt, nameOf, specOf } from './support/pod-view.js';
 import { parseRegression, readRegressions, writeRegression } from './support/regressions.js';
 import { fits } from './support/shape.js';
-import { builtinTemplates } from './support/templates.js';
+import { propertyTemplates } from './support/templates.js';
 
 let templates: TemplateSet;
 
 before(async () => {
-  templates = await builtinTemplates();
+  templates = await propertyTemplates();
 });
 
 const CASE = { namespace: 'team-a', prefix: 'sidekick.dev' };

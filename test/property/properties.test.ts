@@ -8,13 +8,13 @@ import type { TemplateSet } from '../../src/templates/types.js';
 import { runConfig } from './support/config.js';
 import { PROPERTIES, runsFor } from './support/properties.js';
 import { missingShares, propertyOf, shares, type Tally } from './support/run.js';
-import { builtinTemplates } from './support/templates.js';
+import { propertyTemplates } from './support/templates.js';
 
 const config = runConfig();
 let templates: TemplateSet;
 
 before(async () => {
-  templates = await builtinTemplates();
+  templates = await propertyTemplates();
 });
 
 describe(`properties (seed ${config.seed}, ${config.totalRuns} cases in all, from ${config.source})`, () => {

@@ -5,12 +5,12 @@ import { before, describe, it } from 'node:test';
 import type { TemplateSet } from '../../src/templates/types.js';
 import { findProperty } from './support/properties.js';
 import { readRegressions } from './support/regressions.js';
-import { builtinTemplates } from './support/templates.js';
+import { propertyTemplates } from './support/templates.js';
 
 let templates: TemplateSet;
 
 before(async () => {
-  templates = await builtinTemplates();
+  templates = await propertyTemplates();
 });
 
 const kept = readRegressions();

@@ -1,5 +1,6 @@
-import { parseTemplateFiles } from '../../src/templates/load.js';
+import { parseTemplateFiles, readTemplateFiles } from '../../src/templates/load.js';
 import type { TemplateSet } from '../../src/templates/types.js';
+import { repoPath } from './paths.js';
 
 const SECURE = `
     securityContext:
@@ -52,3 +53,14 @@ export function fixtureTemplates(extra: Record<string, string> = {}): TemplateSe
   if (!load.ok) throw new Error(load.problems.join('\n'));
   return load.set;
 }
+
+/** The templates of several directories as one set (the built-ins and test fixtures). */
+export async function loadTemplateDirs(dirs: readonly string[]): Promise<TemplateSet> {
+  const files = (await Promise.all(dirs.map(readTemplateFiles))).flat();
+  const load = parseTemplateFiles(files, dirs.join(', '));
+  if (!load.ok) throw new Error(`the templates do not load:\n${load.problems.join('\n')}`);
+  return load.set;
+}
+
+/** Fixtures that add a chain of `requires` (token-refresher -> creds-proxy -> vault-agent). */
+export const ORDERING_TEMPLATES = repoPath('test', 'fixtures', 'ordering-templates');

@@ -1,6 +1,7 @@
 // The real `sidekick` binary, as a user runs it: the README's example, a refusal, templates.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
 import { parse } from 'yaml';
 import { isObject, type Json } from '../../src/json.js';
@@ -24,6 +25,72 @@ describe('sidekick CLI', () => {
     const names = spec.initContainers.map((c) => (isObject(c) ? c.name : null));
     assert.deepEqual(names, ['log-shipper', 'db-proxy', 'migrate']);
     for (const c of spec.initContainers.slice(0, 2)) assert.ok(isObject(c) && c.restartPolicy === 'Always');
+  });
+
+  it('explains why each sidecar starts where it does', () => {
+    const { status, stdout, stderr } = sidekick([
+      'explain',
+      '-f',
+      'test/golden/cases/order-after-init-container-with-second-sidecar.yaml',
+    ]);
+    assert.equal(status, 0, stderr);
+    assert.match(stdout, /^Pod team-a\/web: inject log-shipper, db-proxy in this start order$/m);
+    assert.match(stdout, /^ {2}1\. log-shipper: requested; starts first$/m);
+    assert.match(
+      stdout,
+      /^ {2}2\. db-proxy: requested; starts after init container fetch-creds: annotation sidekick\.dev\/db-proxy\.after$/m,
+    );
+  });
+
+  it('takes -f repeatedly and directories, like kubectl', () => {
+    const { status, stdout, stderr } = sidekick([
+      'inject',
+      '-f',
+      'examples',
+      '-f',
+      'test/golden/cases/workload-job.yaml',
+    ]);
+    assert.equal(status, 0, stderr);
+    const kinds = stdout.split(/^---$/m).map((doc) => {
+      const parsed = parse(doc) as Json;
+      return isObject(parsed) ? parsed.kind : undefined;
+    });
+    assert.deepEqual(kinds, ['Deployment', 'Job']);
+  });
+
+  it('a path it cannot read is one line naming it, exit 1', () => {
+    for (const path of ['examples/nope.yaml', 'no-such-dir/']) {
+      const { status, stdout, stderr } = sidekick(['inject', '-f', 'examples', '-f', path]);
+      assert.equal(status, 1);
+      assert.equal(stdout, '');
+      assert.equal(stderr, `error: cannot read ${path}: no such file or directory\n`);
+    }
+  });
+
+  it('an empty input says so', () => {
+    const stdin = sidekick(['inject'], '# nothing here\n---\n');
+    assert.equal(stdin.status, 1);
+    assert.equal(stdin.stderr, 'error: no objects in the input (standard input)\n');
+    const dir = sidekick(['explain', '-f', 'test/unit/fixtures']);
+    assert.equal(dir.status, 1);
+    assert.equal(
+      dir.stderr,
+      'error: no objects in the input (test/unit/fixtures (no .yaml, .yml or .json files))\n',
+    );
+  });
+
+  it('prints the version and the built-in templates’ hash', () => {
+    const pkg = JSON.parse(readFileSync(repoPath('package.json'), 'utf8')) as { version: string };
+    for (const args of [['version'], ['--version']]) {
+      const { status, stdout } = sidekick(args);
+      assert.equal(status, 0);
+      assert.match(
+        stdout,
+        new RegExp(
+          `^sidekick ${pkg.version.replace(/\./g, '\\.')}\nbuilt-in templates [0-9a-f]{16} \\(config-watcher, `,
+        ),
+      );
+    }
   });
 
   it('reads standard input and honours --namespace', () => {

@@ -29,7 +29,7 @@ describe('injectPod never writes to its input', async () => {
       for (const doc of parseAllDocuments(readFileSync(`${dir}/${file}`, 'utf8'))) {
         const object = doc.toJS() as Json;
         if (!isObject(object)) continue;
-        const path = podTemplatePath(typeof object.kind === 'string' ? object.kind : '');
+        const path = podTemplatePath(object);
         const pod: JsonObject | undefined = path ? getPath(object, path) : undefined;
         if (!pod) continue;
         const before = JSON.stringify(pod);

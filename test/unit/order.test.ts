@@ -67,7 +67,12 @@ describe('placeSidecars', () => {
       values: new Map(after[c.template.name] ? [['after', after[c.template.name] ?? '']] : []),
     }));
     const placed = placeSidecars(spec, chosen, 'sidekick.dev', problems);
-    return { slots: Object.fromEntries(placed.map((p) => [p.template.name, p.slot])), problems };
+    return {
+      slots: Object.fromEntries(placed.map((p) => [p.template.name, p.slot])),
+      order: placed.map((p) => p.template.name),
+      positions: Object.fromEntries(placed.map((p) => [p.template.name, p.position])),
+      problems,
+    };
   };
   const cases: [string, string[], Record<string, string>, Record<string, number>][] = [
     ['before every init container by default', ['a', 'c'], {}, { a: 0, c: 0 }],
@@ -84,6 +89,53 @@ describe('placeSidecars', () => {
     });
   }
 
+  it('gives the start order: a sidecar placed later does not hold back the ones before it', () => {
+    const { order, problems } = place(['b', 'p'], { b: 'seed' });
+    assert.deepEqual(problems, []);
+    assert.deepEqual(order, ['a', 'p', 'b']);
+  });
+
+  const positions: [string, string[], Record<string, string>, Record<string, string>][] = [
+    [
+      'first and annotation order',
+      ['a', 'p'],
+      {},
+      { a: 'first', p: 'after a: the order of the inject annotation' },
+    ],
+    ['requires', ['b'], {}, { a: 'first', b: 'after a: b requires it' }],
+    ['template after', ['c', 'b'], {}, { c: "after b: c's template says after" }],
+    [
+      'pulled in by requires',
+      ['p', 'b'],
+      {},
+      { a: 'after p: pulled in by requires of b, so just before it' },
+    ],
+    [
+      'after-annotation',
+      ['a'],
+      { a: 'migrate' },
+      { a: 'after init container migrate: annotation sidekick.dev/a.after' },
+    ],
+    [
+      'held back by a dependency',
+      ['b'],
+      { a: 'seed' },
+      {
+        a: 'after init container seed: annotation sidekick.dev/a.after',
+        b: 'after a: b requires it; after init container seed: a, which b starts after, starts there',
+      },
+    ],
+  ];
+  for (const [name, requested, after, want] of positions) {
+    it(`says why: ${name}`, () => {
+      const { positions: got, problems } = place(requested, after);
+      assert.deepEqual(problems, []);
+      for (const [sidecar, position] of Object.entries(want)) {
+        assert.equal(got[sidecar], position, sidecar);
+      }
+    });
+  }
+
   it('refuses an init container the Pod does not have', () => {
     const { problems } = place(['a'], { a: 'migrat' });
     assert.match(
@@ -95,5 +147,40 @@ describe('placeSidecars', () => {
   it('refuses naming another sidecar', () => {
     const { problems } = place(['b'], { b: 'a' });
     assert.match(problems.join(), /a is a sidecar/);
+  });
+});
+
+describe('messages for unknown sidecars', () => {
+  const set = fixtureTemplates({ 'vault-agent.yaml': template('vault-agent', `  description: v\n${IMG}`) });
+  const problem = (requested: string[]): string => {
+    const problems: string[] = [];
+    chooseSidecars(requested, set, 'sidekick.dev/inject', problems);
+    assert.equal(problems.length, 1, problems.join('\n'));
+    return problems[0] ?? '';
+  };
+  const known = 'known sidecars: a, b, c, p, vault-agent';
+
+  it('suggests the only name a shortened one begins', () => {
+    assert.equal(
+      problem(['vault']),
+      `annotation sidekick.dev/inject: unknown sidecar 'vault' (did you mean 'vault-agent'?); ${known}`,
+    );
+  });
+
+  it('hints at commas for names separated by semicolons or spaces', () => {
+    assert.equal(
+      problem(['a; b']),
+      `annotation sidekick.dev/inject: unknown sidecar 'a; b' (separate the names with commas: a, b); ${known}`,
+    );
+    assert.match(problem(['a zz']), /'a zz' \(names in the list are separated by commas\)/);
+  });
+
+  it('lists the known sidecars once for several unknown names', () => {
+    const text = problem(['vaul', 'zzzz']);
+    assert.equal(text.split('; known sidecars: ').length, 2, text);
+    assert.match(
+      text,
+      /^annotation sidekick\.dev\/inject: unknown sidecars 'vaul' \(did you mean 'vault-agent'\?\), 'zzzz'; /,
+    );
   });
 });

@@ -5,11 +5,9 @@ import assert from 'node:assert/strict';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { X509Certificate } from 'node:crypto';
-import { isObject } from '../../../src/json.js';
 import { runSidekick } from '../harness/cli.js';
 import { rejection, type E2eEnvironment } from '../harness/environment.js';
 import type { TlsPair } from '../harness/injector.js';
-import { kubeconfigYaml } from '../harness/kubeconfig.js';
 import { at, INJECT, nativeSidecarNames, pod, str } from '../harness/objects.js';
 
 export function certsCases(env: E2eEnvironment): void {
@@ -18,18 +16,8 @@ export function certsCases(env: E2eEnvironment): void {
     async () => {
       const home = join(env.cp.dir, 'certs-home');
       await mkdir(home);
-      const token = await env.api.create('/api/v1/namespaces/sidekick/serviceaccounts/sidekick-certs/token', {
-        apiVersion: 'authentication.k8s.io/v1',
-        kind: 'TokenRequest',
-        spec: { expirationSeconds: 600 },
-      });
-      const status = token.object.status;
-      assert.ok(isObject(status) && typeof status.token === 'string');
       const kubeconfig = join(home, 'certs.kubeconfig');
-      await writeFile(
-        kubeconfig,
-        kubeconfigYaml(env.cp.server, env.cp.pki.ca.cert, { token: status.token }, 'sidekick'),
-      );
+      await env.serviceAccountKubeconfig('sidekick', 'sidekick-certs', kubeconfig);
       const args = ['certs', `--kubeconfig=${kubeconfig}`, '--ip-address=127.0.0.1'];
 
       const first = await runSidekick(args, home);

@@ -21,6 +21,7 @@ export function deployCases(env: E2eEnvironment): void {
       'Service',
       'ConfigMap',
       'MutatingWebhookConfiguration',
+      'ValidatingWebhookConfiguration',
     ]) {
       assert.ok(kinds.has(kind), `deploy/base has no ${kind}`);
     }

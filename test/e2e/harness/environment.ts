@@ -1,3 +1,4 @@
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { it } from 'node:test';
 import { isObject, type JsonObject } from '../../../src/json.js';
@@ -6,7 +7,8 @@ import type { TemplateSet } from '../../../src/templates/types.js';
 import { startControlPlane, type ControlPlane, type ControlPlaneOptions } from './controlplane.js';
 import { Injector, loopbackServingPair, type TlsPair } from './injector.js';
 import { KubeError, type KubeClient, type KubeResult } from './kube.js';
-import { loadKustomization, withLocalClientConfig } from './manifests.js';
+import { kubeconfigYaml } from './kubeconfig.js';
+import { loadKustomization, withLocalServices } from './manifests.js';
 import { repoPath } from '../../support/paths.js';
 import { freePort } from './ports.js';
 import { waitFor } from './wait.js';
@@ -19,7 +21,7 @@ export const podsPath = (namespace: string): string => `/api/v1/namespaces/${nam
 
 /**
  * One control plane for the whole suite, with the real `sidekick serve` registered through
- * deploy/base's MutatingWebhookConfiguration (clientConfig rewritten to its local url and CA).
+ * deploy/base's webhook configurations (clientConfig rewritten to its local url and CA).
  * Fields are set by setUp(), which the suite's `before` hook runs.
  */
 export class E2eEnvironment {
@@ -52,8 +54,8 @@ export class E2eEnvironment {
     this.injector = await this.startInjector(this.webhookTls);
     for (const object of await loadKustomization(repoPath('deploy/base'))) {
       const local =
-        object.kind === 'MutatingWebhookConfiguration'
-          ? withLocalClientConfig(object, this.injector.url, this.webhookTls.ca)
+        object.kind === 'MutatingWebhookConfiguration' || object.kind === 'ValidatingWebhookConfiguration'
+          ? withLocalServices(object, this.injector.origin, this.webhookTls.ca)
           : object;
       await this.api.apply(local);
     }
@@ -93,6 +95,21 @@ export class E2eEnvironment {
         throw error;
       }
     });
+  }
+
+  /** A kubeconfig file that authenticates as a ServiceAccount, with a token valid for ten minutes. */
+  async serviceAccountKubeconfig(namespace: string, account: string, file: string): Promise<void> {
+    const token = await this.api.create(`/api/v1/namespaces/${namespace}/serviceaccounts/${account}/token`, {
+      apiVersion: 'authentication.k8s.io/v1',
+      kind: 'TokenRequest',
+      spec: { expirationSeconds: 600 },
+    });
+    const status = token.object.status;
+    if (!isObject(status) || typeof status.token !== 'string') throw new Error(`no token for ${account}`);
+    await writeFile(
+      file,
+      kubeconfigYaml(this.cp.server, this.cp.pki.ca.cert, { token: status.token }, namespace),
+    );
   }
 
   async createNamespace(name: string, labels: Record<string, string>): Promise<void> {

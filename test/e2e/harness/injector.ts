@@ -43,7 +43,11 @@ export class Injector {
   ) {}
 
   get url(): string {
-    return `https://127.0.0.1:${String(this.port)}/mutate`;
+    return `${this.origin}/mutate`;
+  }
+
+  get origin(): string {
+    return `https://127.0.0.1:${String(this.port)}`;
   }
 
   static async start(options: InjectorOptions): Promise<Injector> {

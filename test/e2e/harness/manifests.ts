@@ -55,6 +55,22 @@ export function withLocalClientConfig(config: JsonObject, url: string, caPem: st
 }
 
 /**
+ * deploy/'s webhook configurations pointed at a local server: each webhook's service becomes
+ * `url` (the server's origin and the service's path) + `caBundle`; nothing else changes.
+ */
+export function withLocalServices(config: JsonObject, origin: string, caPem: string): JsonObject {
+  const copy = structuredClone(config);
+  for (const webhook of Array.isArray(copy.webhooks) ? copy.webhooks : []) {
+    if (!isObject(webhook) || !isObject(webhook.clientConfig))
+      throw new Error('a webhook without clientConfig');
+    const service = webhook.clientConfig.service;
+    const path = isObject(service) && typeof service.path === 'string' ? service.path : '/';
+    webhook.clientConfig = { url: `${origin}${path}`, caBundle: Buffer.from(caPem).toString('base64') };
+  }
+  return copy;
+}
+
+/**
  * A configuration of one webhook on Pod CREATE, served locally at `url` (a test's own), failing
  * closed; `webhook` adds or overrides its fields (namespaceSelector, reinvocationPolicy…).
  */

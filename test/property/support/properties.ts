@@ -4,6 +4,8 @@ import type { TemplateSet } from '../../../src/templates/types.js';
 import { excludedNamespace, injectCases, isInjectCase } from './cases.js';
 import { checkRepair, damageCases, isDamageCase } from './damage.js';
 import { checkExcluded, checkInjection } from './inject-checks.js';
+import { checkOrdering, orderingCases } from './ordering.js';
+import { checkValidateCase, isValidateCase, validateCases } from './validate-checks.js';
 import { checkRobustness, isRobustnessCase, robustnessCases } from './mutate.js';
 import { checkReview, checkReviewCase, isReviewCase, reviewBody, reviewCases } from './review-checks.js';
 
@@ -78,6 +80,26 @@ export const PROPERTIES: readonly PropertyDef[] = [
       return checkRobustness(templates, value);
     },
     minimumShares: { 'inject: inject': 0.02 },
+  },
+  {
+    name: 'ordering: after with several sidecars, requires chains, user init containers',
+    weight: 6,
+    arbitrary: () => orderingCases(),
+    check: (templates, value) => {
+      if (!isInjectCase(value)) throw wrong('ordering', value);
+      return checkOrdering(templates, value);
+    },
+    minimumShares: { 'after, requires': 0.3, after: 0.08, 'no after': 0.04 },
+  },
+  {
+    name: 'handleValidation: never patches, and denies exactly what the core refuses',
+    weight: 5,
+    arbitrary: (templates) => validateCases(templates),
+    check: (templates, value) => {
+      if (!isValidateCase(value)) throw wrong('validate', value);
+      return checkValidateCase(templates, value);
+    },
+    minimumShares: { allowed: 0.1, denied: 0.1, warned: 0.05 },
   },
   {
     name: 're-injection repairs damage, keeps additions, and is stable',

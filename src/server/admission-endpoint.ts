@@ -1,6 +1,12 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { TLSSocket } from 'node:tls';
-import { handleReview, serializeReview, type AdmissionRecord, type ReviewDeps } from '../admission/index.js';
+import {
+  serializeReview,
+  type AdmissionRecord,
+  type HandledReview,
+  type ReviewDeps,
+  type ValidateDeps,
+} from '../admission/index.js';
 import type { Logger } from '../log.js';
 import { readJsonBody } from './body.js';
 import { recordAdmission, type Metrics } from './metrics.js';
@@ -8,6 +14,7 @@ import { statusBody } from './status.js';
 
 export interface MutateDeps {
   review: ReviewDeps;
+  validate: ValidateDeps;
   maxBodyBytes: number;
   logger: Logger;
   metrics: Metrics;
@@ -27,15 +34,18 @@ const invalid = (message: string): AdmissionRecord => ({
 
 export type NodeHandler = (req: IncomingMessage, res: ServerResponse) => void;
 
+/** What an endpoint does with a parsed body: /mutate's or /validate's decision. */
+export type ReviewHandler = (body: unknown) => HandledReview;
+
 /**
- * POST /mutate. Every path ends in an answer: a review, a Status with a 4xx, or a 500 Status.
- * Plain node:http types, so that the server can call it without express's router (see server.ts);
- * it never throws, its work happens in a promise whose failures it answers.
+ * POST /mutate and /validate. Every path ends in an answer: a review, a Status with a 4xx, or a
+ * 500 Status. Plain node:http types, so that the server can call it without express's router
+ * (see server.ts); it never throws, its work happens in a promise whose failures it answers.
  */
-export function mutateHandler(deps: MutateDeps): NodeHandler {
+export function admissionEndpoint(deps: MutateDeps, handle: ReviewHandler): NodeHandler {
   return (req, res) => {
     const started = performance.now();
-    admit(req, res, deps, started).catch((error: unknown) => {
+    admit(req, res, deps, handle, started).catch((error: unknown) => {
       deps.logger.error({ err: error }, 'admission handler failed');
       if (!res.headersSent)
         reply(res, deps, started, 500, statusBody(500, 'internal error'), invalid('internal'));
@@ -47,6 +57,7 @@ async function admit(
   req: IncomingMessage,
   res: ServerResponse,
   deps: MutateDeps,
+  handle: ReviewHandler,
   started: number,
 ): Promise<void> {
   if (deps.requireClientCertificate && !(req.socket instanceof TLSSocket && req.socket.authorized)) {
@@ -73,7 +84,7 @@ async function admit(
     reply(res, deps, started, 400, statusBody(400, message), invalid(message));
     return;
   }
-  const handled = handleReview(body, deps.review);
+  const handled = handle(body);
   if (handled.status === 200) {
     reply(res, deps, started, 200, serializeReview(handled.review), handled.record);
   } else {
@@ -109,10 +120,11 @@ function log(logger: Logger, status: number, record: AdmissionRecord, seconds: n
   const level = record.decision === 'errored' ? 'error' : record.decision === 'invalid' ? 'warn' : 'info';
   if (!logger.isLevelEnabled(level)) return;
   const { error, warnings, ...fields } = record;
+  // The texts, not only their count: a warning is what someone has to act on.
   const line = {
     ...fields,
     status,
-    warnings: warnings.length,
+    warnings,
     durationMs: Math.round(seconds * 1e6) / 1e3,
     ...(error !== undefined ? { err: error } : {}),
   };
