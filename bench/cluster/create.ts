@@ -8,6 +8,11 @@ import { apiserverMetrics, apiTarget, deleteAllPods } from './cluster-api.js';
 import { createPods, type CreateResult } from './create-load.js';
 import { buckets, sumOf, type Sample } from './metrics-text.js';
 import { benchPod } from './pod.js';
+import { connect } from 'node:net';
+import { ManagedProcess } from '../../test/e2e/harness/processes.js';
+import { freePort } from '../../test/e2e/harness/ports.js';
+import { waitFor } from '../../test/e2e/harness/wait.js';
+import { ROOT } from '../proc.js';
 import { isObject, type JsonObject } from '../../src/json.js';
 import { loadKustomization, withLocalClientConfig } from '../../test/e2e/harness/manifests.js';
 import { repoPath } from '../../test/support/paths.js';
@@ -18,11 +23,25 @@ export const PLAIN_NS = 'bench-plain';
 export const ONCE_NS = 'bench-injected-once';
 const ONCE_WEBHOOK = 'once.bench.sidekick.dev';
 const ONCE_LABEL = { 'bench.sidekick.dev/reinvocation': 'never' };
+/** Allowed, unchanged, by the raw floor of `npm run bench` (bench/floors/raw.ts) registered as a webhook. */
+export const FLOOR_NS = 'bench-floor';
+const FLOOR_WEBHOOK = 'floor.bench.sidekick.dev';
+const FLOOR_LABEL = { 'bench.sidekick.dev/webhook': 'raw-floor' };
 const ADMISSION = 'apiserver_admission_webhook_admission_duration_seconds';
 
-export type Variant = 'injected' | 'once' | 'plain';
-const NAMESPACES: Record<Variant, string> = { injected: INJECTED_NS, once: ONCE_NS, plain: PLAIN_NS };
-const WEBHOOKS: Record<Variant, string> = { injected: WEBHOOK, once: ONCE_WEBHOOK, plain: WEBHOOK };
+export type Variant = 'injected' | 'once' | 'floor' | 'plain';
+const NAMESPACES: Record<Variant, string> = {
+  injected: INJECTED_NS,
+  once: ONCE_NS,
+  floor: FLOOR_NS,
+  plain: PLAIN_NS,
+};
+const WEBHOOKS: Record<Variant, string> = {
+  injected: WEBHOOK,
+  once: ONCE_WEBHOOK,
+  floor: FLOOR_WEBHOOK,
+  plain: WEBHOOK,
+};
 
 export interface CreateSettings {
   vegeta: string;
@@ -67,7 +86,12 @@ interface Segment {
  * ONCE_NS only: what a Pod costs when sidekick is called once (see bench/README.md on why it is
  * called twice otherwise).
  */
-async function onceWebhook(env: E2eEnvironment): Promise<JsonObject> {
+async function onceWebhook(
+  env: E2eEnvironment,
+  name = ONCE_WEBHOOK,
+  labels: Record<string, string> = ONCE_LABEL,
+  url = env.injector.url,
+): Promise<JsonObject> {
   const base = (await loadKustomization(repoPath('deploy/base'))).find(
     (o) => o.kind === 'MutatingWebhookConfiguration',
   );
@@ -76,24 +100,52 @@ async function onceWebhook(env: E2eEnvironment): Promise<JsonObject> {
   const config: JsonObject = {
     apiVersion: 'admissionregistration.k8s.io/v1',
     kind: 'MutatingWebhookConfiguration',
-    metadata: { name: 'sidekick-bench-once' },
-    webhooks: [
-      {
-        ...webhook,
-        name: ONCE_WEBHOOK,
-        reinvocationPolicy: 'Never',
-        namespaceSelector: { matchLabels: ONCE_LABEL },
-      },
-    ],
+    metadata: { name: `sidekick-bench-${name.split('.')[0] ?? name}` },
+    webhooks: [{ ...webhook, name, reinvocationPolicy: 'Never', namespaceSelector: { matchLabels: labels } }],
   };
-  return withLocalClientConfig(config, env.injector.url, env.webhookTls.ca);
+  return withLocalClientConfig(config, url, env.webhookTls.ca);
+}
+
+/** The raw floor on a free port with the webhook's certificate; the control plane stops it. */
+async function startFloor(env: E2eEnvironment): Promise<string> {
+  const port = await freePort();
+  const floor = ManagedProcess.start(
+    'raw-floor',
+    process.execPath,
+    [
+      join(ROOT, 'dist/bench/floors/raw.js'),
+      `--tls-cert=${env.webhookTls.certFile}`,
+      `--tls-key=${env.webhookTls.keyFile}`,
+      `--port=${String(port)}`,
+    ],
+    { logDir: join(env.cp.dir, 'logs') },
+  );
+  env.cp.processes.push(floor);
+  await waitFor(
+    () =>
+      new Promise<true | undefined>((resolve) => {
+        const socket = connect(port, '127.0.0.1', () => {
+          socket.destroy();
+          resolve(true);
+        });
+        socket.on('error', () => {
+          resolve(undefined);
+        });
+      }),
+    { timeoutMs: 10_000, what: 'the raw floor to listen' },
+  );
+  return `https://127.0.0.1:${String(port)}/mutate`;
 }
 
 function processCpu(env: E2eEnvironment): Record<string, number> {
   const cpu: Record<string, number> = {};
   for (const p of env.cp.processes) {
     if (p.pid === undefined || !p.running) continue;
-    const name = p.name.startsWith('sidekick-serve') ? 'sidekick' : p.name;
+    const name = p.name.startsWith('sidekick-serve')
+      ? 'sidekick'
+      : p.name === 'raw-floor'
+        ? 'webhook floor'
+        : p.name;
     cpu[name] = (cpu[name] ?? 0) + cpuSeconds(p.pid);
   }
   return cpu;
@@ -179,15 +231,17 @@ export async function createPhase(env: E2eEnvironment, settings: CreateSettings)
   await mkdir(workDir, { recursive: true });
   await env.createNamespace(INJECTED_NS, INJECTION_LABEL);
   await env.createNamespace(ONCE_NS, ONCE_LABEL);
+  await env.createNamespace(FLOOR_NS, FLOOR_LABEL);
   await env.createNamespace(PLAIN_NS, {});
   await env.api.apply(await onceWebhook(env));
-  const variants: Variant[] = ['injected', 'once', 'plain'];
+  await env.api.apply(await onceWebhook(env, FLOOR_WEBHOOK, FLOOR_LABEL, await startFloor(env)));
+  const variants: Variant[] = ['injected', 'once', 'floor', 'plain'];
   // A warm-up for each: connections to the webhook, the apiserver's caches, V8's JIT in sidekick.
   const warm = { ...settings, segmentSeconds: 5 };
   for (const v of variants) await segment(env, warm, workDir, NAMESPACES[v], 50);
   const rows: CreateRow[] = [];
   for (const rate of settings.rates) {
-    const runs: Record<Variant, Segment[]> = { injected: [], once: [], plain: [] };
+    const runs: Record<Variant, Segment[]> = { injected: [], once: [], floor: [], plain: [] };
     const loadStart = load1();
     for (let i = 0; i < settings.segments; i++) {
       // Each segment starts with another variant, so that none always follows the same one.

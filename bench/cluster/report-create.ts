@@ -14,6 +14,7 @@ export interface CreateVerdict {
 const VARIANT_NAMES: Record<Variant, string> = {
   injected: 'injected (deploy/base webhook)',
   once: 'injected, reinvocation Never',
+  floor: 'raw floor webhook (allows, no patch)',
   plain: 'plain (webhook not called)',
 };
 
@@ -40,12 +41,12 @@ function cpu(row: CreateRow, name: string): string {
 /** The tables of the create phase, in markdown. */
 export function createTables(rows: readonly CreateRow[]): string {
   const lines = [
-    '| rate | namespace | Pods created | failed | Pods/s | p50 | p99 | p99.9 | max | apiserver CPU/Pod | etcd CPU/Pod | sidekick CPU/Pod | webhook calls | load avg |',
+    '| rate | namespace | Pods created | failed | Pods/s | p50 | p99 | p99.9 | max | apiserver CPU/Pod | etcd CPU/Pod | webhook CPU/Pod | webhook calls | load avg |',
     '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |',
   ];
   for (const r of rows) {
     lines.push(
-      `| ${rateName(r.rate)} | ${VARIANT_NAMES[r.variant]} | ${String(r.created)} | ${String(r.failed)} | ${String(r.perSecond)} | ${ms(r.latencyMs.p50)} | ${ms(r.latencyMs.p99)} | ${ms(r.latencyMs.p999)} | ${ms(r.latencyMs.max)} | ${cpu(r, 'kube-apiserver')} | ${cpu(r, 'etcd')} | ${r.variant === 'plain' ? '–' : cpu(r, 'sidekick')} | ${String(r.webhookCalls)} | ${String(r.load[0])} → ${String(r.load[1])} |`,
+      `| ${rateName(r.rate)} | ${VARIANT_NAMES[r.variant]} | ${String(r.created)} | ${String(r.failed)} | ${String(r.perSecond)} | ${ms(r.latencyMs.p50)} | ${ms(r.latencyMs.p99)} | ${ms(r.latencyMs.p999)} | ${ms(r.latencyMs.max)} | ${cpu(r, 'kube-apiserver')} | ${cpu(r, 'etcd')} | ${r.variant === 'plain' ? '–' : cpu(r, r.variant === 'floor' ? 'webhook floor' : 'sidekick')} | ${String(r.webhookCalls)} | ${String(r.load[0])} → ${String(r.load[1])} |`,
     );
   }
   lines.push(
