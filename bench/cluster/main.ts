@@ -82,7 +82,11 @@ async function main(): Promise<void> {
   };
   const vegeta = vegetaBinary();
   if ('problem' in vegeta) throw new Error(vegeta.problem);
-  const env = new E2eEnvironment({ controllerManagerFlags: KCM_FLAGS });
+  const env = new E2eEnvironment({
+    controllerManagerFlags: KCM_FLAGS,
+    // Deleting the Pods between segments (thousands of them) with more than the one default worker.
+    apiserverFlags: () => Promise.resolve({ 'delete-collection-workers': '4' }),
+  });
   try {
     if (!phases.includes('create') && !phases.includes('burst')) throw new Skip();
     await env.setUp();
