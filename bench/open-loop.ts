@@ -72,7 +72,7 @@ function targetsFile(config: OpenLoopConfig): string {
   return path;
 }
 
-interface Hits {
+export interface Hits {
   starts: number[];
   latencies: number[];
   codes: number[];
@@ -80,7 +80,7 @@ interface Hits {
 }
 
 /** `vegeta encode -to=json`: one result per line, latency in ns, timestamp in RFC 3339. */
-function parseResults(lines: string): Hits {
+export function parseResults(lines: string): Hits {
   const hits: Hits = { starts: [], latencies: [], codes: [], errors: [] };
   for (const line of lines.split('\n')) {
     if (line === '') continue;

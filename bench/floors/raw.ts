@@ -14,7 +14,8 @@ function send(res: ServerResponse, status: number, body: string): void {
 
 const args = floorArgs(process.argv.slice(2));
 const server = createServer({ cert: args.cert, key: args.key }, (req, res) => {
-  if (req.method !== 'POST' || req.url !== '/mutate') {
+  // The apiserver calls `/mutate?timeout=…` (bench/cluster registers this floor as a webhook).
+  if (req.method !== 'POST' || (req.url !== '/mutate' && req.url?.startsWith('/mutate?') !== true)) {
     send(res, 404, '{"message":"POST /mutate only"}');
     req.resume();
     return;

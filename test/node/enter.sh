@@ -1,13 +1,18 @@
 #!/usr/bin/env bash
 # Inside the node suite's network namespace and its private mount namespace (run.sh): gives the
 # fixed paths a tmpfs each, fakes the kernel settings kubelet insists on setting, then runs the
-# suite. Nothing mounted here is seen outside, and it all goes when the last process exits.
+# suite, or the command given after `--` (the cluster benchmark's). Nothing mounted here is seen
+# outside, and it all goes when the last process exits.
+# usage: enter.sh REPO SCRATCH FIXED_PATH… [-- COMMAND…]
 set -euo pipefail
 repo=$1
 scratch=$2
 shift 2
+fixed=()
+while [ $# -gt 0 ] && [ "$1" != -- ]; do fixed+=("$1"); shift; done
+[ $# -gt 0 ] && shift
 mount -t tmpfs -o mode=755 sidekick-run /run
-for p in "$@"; do mount -t tmpfs -o mode=755 sidekick-node "$p"; done
+for p in "${fixed[@]}"; do mount -t tmpfs -o mode=755 sidekick-node "$p"; done
 # kubelet sets these machine-wide sysctls when they differ from its defaults; here it finds
 # files that already hold them, so the machine's values stay as they are.
 mkdir -p "$scratch/sysctl"
@@ -27,4 +32,5 @@ SYSCTLS
 export TMPDIR="$scratch/tmp"
 mkdir -p "$TMPDIR"
 cd "$repo"
+[ $# -gt 0 ] && exec "$@"
 exec node scripts/run-tests.mjs node

@@ -4,6 +4,8 @@
 # the whole cluster (etcd, kube-apiserver, kube-controller-manager, containerd, kubelet, the
 # webhook) inside a network namespace of its own and a private mount namespace, and removes all
 # of it afterwards: processes, cgroups, the namespace, and every path it had to create.
+# usage: run.sh [COMMAND…]: COMMAND runs in that cluster's namespaces in place of the suite
+# (`npm run bench:cluster` runs its node phase so); it is started from the repository.
 set -euo pipefail
 repo=$(cd "$(dirname "$0")/../.." && pwd)
 in_ci=false
@@ -150,5 +152,5 @@ export SIDEKICK_NODE_DIR="$scratch" SIDEKICK_NODE_IP="$node_ip"
 # nsenter --net, not `ip netns exec`: the latter remounts /sys and hides the cgroups.
 # In the background, so that a signal to this script reaches its trap at once.
 nsenter --net="/run/netns/$ns" -- unshare --mount --propagation private -- \
-  bash "$repo/test/node/enter.sh" "$repo" "$scratch" "${fixed[@]}" &
+  bash "$repo/test/node/enter.sh" "$repo" "$scratch" "${fixed[@]}" -- "$@" &
 wait $!

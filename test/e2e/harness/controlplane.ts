@@ -49,6 +49,8 @@ export interface ControlPlaneOptions {
   admissionConfig?: (dir: string) => Promise<string>;
   /** kube-apiserver flags added, or replacing the default of the same name (the node suite's). */
   apiserverFlags?: (dir: string, pki: ControlPlanePki) => Promise<Record<string, string>>;
+  /** kube-controller-manager flags added (the cluster benchmark's client rate limits). */
+  controllerManagerFlags?: readonly string[];
 }
 
 export async function startControlPlane(options: ControlPlaneOptions = {}): Promise<ControlPlane> {
@@ -94,7 +96,9 @@ export async function startControlPlane(options: ControlPlaneOptions = {}): Prom
     processes.push(apiserver);
     const api = KubeClient.fromYaml(kubeconfig);
     await waitForReady(apiserver, api);
-    const kcm = startControllerManager(binaries, pki, dir, logDir, kcmPort, kubeconfigPath);
+    const kcm = startControllerManager(binaries, pki, dir, logDir, kcmPort, kubeconfigPath, [
+      ...(options.controllerManagerFlags ?? []),
+    ]);
     processes.push(kcm);
     await waitForDefaultServiceAccount(kcm, api);
     return { server, kubeconfigPath, kubeconfig, pki, api, dir, processes, logTails, stop };
@@ -176,6 +180,7 @@ function startControllerManager(
   logDir: string,
   port: number,
   kubeconfigPath: string,
+  extraFlags: readonly string[],
 ): ManagedProcess {
   return ManagedProcess.start(
     'kube-controller-manager',
@@ -195,6 +200,7 @@ function startControllerManager(
       `--secure-port=${String(port)}`,
       `--cert-dir=${join(dir, 'kcm-certs')}`,
       '--v=1',
+      ...extraFlags,
     ],
     { logDir },
   );

@@ -35,8 +35,10 @@ export class E2eEnvironment {
   webhookClient!: WebhookClientAuth;
   private readonly teardown: (() => Promise<void>)[] = [];
 
-  /** `apiserverFlags`: the node suite's additions to the control plane. */
-  constructor(private readonly options: Pick<ControlPlaneOptions, 'apiserverFlags'> = {}) {}
+  /** `apiserverFlags`: the node suite's additions to the control plane; the benchmark's kcm flags. */
+  constructor(
+    private readonly options: Pick<ControlPlaneOptions, 'apiserverFlags' | 'controllerManagerFlags'> = {},
+  ) {}
 
   async setUp(): Promise<void> {
     const loaded = await loadTemplateDir(builtinTemplateDir());
