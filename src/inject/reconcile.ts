@@ -10,11 +10,35 @@ function byName(list: Json | undefined): Map<string, Json> {
   return out;
 }
 
+/** Where the apiserver's ServiceAccount admission mounts the Pod's token. */
+const SERVICE_ACCOUNT_MOUNT = '/var/run/secrets/kubernetes.io/serviceaccount';
+
+function tokenMounted(container: JsonObject): boolean {
+  return isArray(container.volumeMounts)
+    ? container.volumeMounts.some((m) => isObject(m) && m.mountPath === SERVICE_ACCOUNT_MOUNT)
+    : false;
+}
+
+/**
+ * The apiserver runs its own admission again after sidekick's patch, and the ServiceAccount step
+ * then mounts the token into the new sidecars, as into every container without a mount there.
+ * That mount is the apiserver's, not damage: compared without it, it stays.
+ */
+function comparable(have: Json, desired: Json): Json {
+  if (!isObject(have) || !isArray(have.volumeMounts) || !isObject(desired) || tokenMounted(desired))
+    return have;
+  const mounts = have.volumeMounts.filter((m) => !(isObject(m) && m.mountPath === SERVICE_ACCOUNT_MOUNT));
+  if (mounts.length === have.volumeMounts.length) return have;
+  const copy: JsonObject = { ...have, volumeMounts: mounts };
+  if (mounts.length === 0 && !isArray(desired.volumeMounts)) delete copy.volumeMounts;
+  return copy;
+}
+
 function keepExisting(desired: Json[], existing: Map<string, Json>, ours: ReadonlySet<string>): Json[] {
   return desired.map((item) => {
     const name = nameOf(item);
     const have = name === undefined || !ours.has(name) ? undefined : existing.get(name);
-    return have !== undefined && contains(have, item) ? have : item;
+    return have !== undefined && contains(comparable(have, item), item) ? have : item;
   });
 }
 

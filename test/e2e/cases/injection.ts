@@ -1,6 +1,7 @@
 // Which Pods get sidecars: labeled namespaces yes, in the right order and as the core renders
 // them; unlabeled namespaces, kube-system and the injector's own namespace never.
 import assert from 'node:assert/strict';
+import { isObject } from '../../../src/json.js';
 import { injectPod } from '../../../src/inject/index.js';
 import { example } from '../harness/examples.js';
 import { podsPath, type E2eEnvironment } from '../harness/environment.js';
@@ -26,7 +27,21 @@ export function injectionCases(env: E2eEnvironment): void {
         'sidekick.dev/vault-agent.secret': example('vault-agent.secret'),
       };
       const input = pod({ name: 'web', annotations });
-      const { object: stored } = await env.createPod('team-a', input);
+      const { object: stored, warnings } = await env.createPod('team-a', input);
+      // The apiserver's ServiceAccount admission runs again after sidekick's patch and mounts the
+      // token into the sidecars; sidekick, reinvoked, keeps that mount and repairs nothing.
+      assert.deepEqual(
+        warnings.filter((w) => w.includes('restored')),
+        [],
+        'no repair on a Pod nobody damaged',
+      );
+      for (const sidecar of initContainers(stored).filter((c) => c.restartPolicy === 'Always')) {
+        const mounts = Array.isArray(sidecar.volumeMounts) ? sidecar.volumeMounts : [];
+        assert.ok(
+          mounts.some((m) => isObject(m) && m.mountPath === '/var/run/secrets/kubernetes.io/serviceaccount'),
+          `sidecar ${JSON.stringify(sidecar.name)} has the ServiceAccount token (vault-agent logs in with it)`,
+        );
+      }
       // db-proxy starts after vault-agent (SPEC 5), sidecars before the Pod's own init containers.
       assert.deepEqual(initContainerNames(stored), ['vault-agent', 'db-proxy', 'migrate']);
       assert.deepEqual(nativeSidecarNames(stored), ['vault-agent', 'db-proxy']);
