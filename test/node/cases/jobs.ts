@@ -97,6 +97,12 @@ export function jobCases(env: NodeEnvironment): void {
     assert.ok(proxy, 'the injected db-proxy container');
     delete proxy.restartPolicy;
     delete proxy.startupProbe;
+    // The stored Pod's token mount names that Pod's token volume; the new Pod gets its own.
+    if (Array.isArray(proxy.volumeMounts)) {
+      proxy.volumeMounts = proxy.volumeMounts.filter(
+        (m) => !(isObject(m) && m.mountPath === '/var/run/secrets/kubernetes.io/serviceaccount'),
+      );
+    }
     const volumes = Array.isArray(spec.volumes)
       ? spec.volumes.filter(isObject).filter((v) => v.name === 'sidekick-db-proxy-credentials')
       : [];
