@@ -27,7 +27,7 @@ function envelope(uid: string, pod: JsonObject): JsonObject {
   });
 }
 
-const SIDECAR_ANNOTATIONS = {
+export const SIDECAR_ANNOTATIONS = {
   'sidekick.dev/inject': 'log-shipper, db-proxy, vault-agent',
   'sidekick.dev/db-proxy.instance': 'shop-prod:europe-west1:orders',
   'sidekick.dev/db-proxy.port': '5432',

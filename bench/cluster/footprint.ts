@@ -4,7 +4,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { isObject, type JsonObject } from '../../src/json.js';
 import { INJECT } from '../../test/e2e/harness/objects.js';
 import { SYNC_FREQUENCY, type NodeEnvironment } from '../../test/node/harness/environment.js';
-import { NODE_NAME } from '../../test/node/harness/node.js';
+import { NODE_NAME, shimPids } from '../../test/node/harness/node.js';
 import {
   allRunning,
   appContainer,
@@ -27,7 +27,6 @@ import {
   processStartMs,
   type CpuFigures,
   rss,
-  shimPids,
   type CgroupMemory,
   type ProcessMemory,
 } from './node-memory.js';
@@ -35,7 +34,6 @@ import { timeToReady } from './watch-ready.js';
 
 const NS = 'bench-footprint';
 const CONFIG = 'watched';
-const SOCKET = '/run/sidekick/containerd.sock';
 const WATCHER = 'config-watcher';
 const MiB = 2 ** 20;
 
@@ -225,7 +223,7 @@ async function podFigures(env: NodeEnvironment, ref: PodRef, s: Summary): Promis
 
 function nodeTotals(env: NodeEnvironment): NodeTotals {
   const kubepods = kubepodsMemory();
-  const shimsRss = shimPids(SOCKET).reduce((a, pid) => a + rss(pid), 0);
+  const shimsRss = shimPids().reduce((a, pid) => a + rss(pid), 0);
   const containerdRss = env.node.containerd.pid === undefined ? 0 : rss(env.node.containerd.pid);
   const kubeletRss = env.node.kubelet.pid === undefined ? 0 : rss(env.node.kubelet.pid);
   return {

@@ -1,4 +1,4 @@
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 /** The cgroup v1 memory hierarchy, where kubelet (cgroupfs driver) puts each Pod. */
@@ -101,21 +101,6 @@ export function processCpuSeconds(pid: number): number {
   const text = readFileSync(`/proc/${String(pid)}/stat`, 'utf8');
   const fields = text.slice(text.lastIndexOf(')') + 2).split(' ');
   return (Number(fields[11]) + Number(fields[12])) / 100;
-}
-
-/** The shims of the node's containerd: one per Pod, outside the Pods' cgroups. */
-export function shimPids(socket: string): number[] {
-  const pids: number[] = [];
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      const cmdline = readFileSync(`/proc/${entry}/cmdline`, 'utf8');
-      if (cmdline.includes('containerd-shim') && cmdline.includes(socket)) pids.push(Number(entry));
-    } catch {
-      // gone meanwhile
-    }
-  }
-  return pids;
 }
 
 /** When a process started, in ms since the epoch (10 ms resolution: clock ticks since boot). */

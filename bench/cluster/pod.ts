@@ -1,4 +1,5 @@
 import type { JsonObject } from '../../src/json.js';
+import { SIDECAR_ANNOTATIONS } from '../reviews.js';
 
 /**
  * The Pod each create sends: a web app with a migration init container, asking for the three
@@ -20,14 +21,7 @@ export function benchPod(): JsonObject {
     metadata: {
       generateName: 'web-',
       labels: { app: 'web', tier: 'frontend' },
-      annotations: {
-        'sidekick.dev/inject': 'log-shipper, db-proxy, vault-agent',
-        'sidekick.dev/db-proxy.instance': 'shop-prod:europe-west1:orders',
-        'sidekick.dev/db-proxy.port': '5432',
-        'sidekick.dev/vault-agent.role': 'web',
-        'sidekick.dev/vault-agent.secret': 'secret/data/shop/web',
-        'sidekick.dev/log-shipper.path': '/var/log/web',
-      },
+      annotations: { ...SIDECAR_ANNOTATIONS },
     },
     spec: {
       initContainers: [

@@ -3,7 +3,7 @@
 // configuration (ENV, USER, ENTRYPOINT…) is the Dockerfile's own.
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
-import { chmod, cp, mkdir, mkdtemp, readFile, realpath, rename, rm } from 'node:fs/promises';
+import { chmod, copyFile, cp, mkdir, mkdtemp, readFile, realpath, rename, rm } from 'node:fs/promises';
 import { homedir, tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { writeImageArchive, type WrittenImage } from './archive.js';
@@ -101,8 +101,9 @@ async function applyCopy(step: CopyStep, rootfs: string, sources: Sources): Prom
   }
 }
 
-function productionModules(repo: string, into: string): string {
-  for (const file of ['package.json', 'package-lock.json']) run('cp', [join(repo, file), into]);
+async function productionModules(repo: string, into: string): Promise<string> {
+  for (const file of ['package.json', 'package-lock.json'])
+    await copyFile(join(repo, file), join(into, file));
   run('npm', ['ci', '--omit=dev', '--no-audit', '--no-fund', '--ignore-scripts', '--loglevel=error'], into);
   return join(into, 'node_modules');
 }
@@ -138,7 +139,7 @@ export async function buildSidekickImage(
     const sources: Sources = {
       repo,
       node: await nodeBinary(nodeVersion),
-      prodModules: productionModules(repo, join(work, 'prod')),
+      prodModules: await productionModules(repo, join(work, 'prod')),
     };
     await mkdir(join(rootfs, stage.workdir), { recursive: true });
     for (const step of stage.copies) await applyCopy(step, rootfs, sources);

@@ -133,8 +133,8 @@ function ctr(args: string[]): string {
   return result.stdout;
 }
 
-/** The PIDs of the shims serving this node's containerd (they outlive containerd itself). */
-function shimPids(): number[] {
+/** The PIDs of the shims serving this node's containerd: one per Pod, outside the Pods' cgroups, and they outlive containerd itself. */
+export function shimPids(): number[] {
   const pids: number[] = [];
   for (const entry of readdirSync('/proc')) {
     if (!/^\d+$/.test(entry)) continue;

@@ -2,7 +2,7 @@
 // (keyed by version, or by the hash of the suite's own sources) that later runs reuse.
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
 import { mkdir, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { cacheDir } from '../../../scripts/image/sidekick-image.js';
@@ -103,8 +103,8 @@ export async function buildPrograms(versions: { cloudSqlProxy: string; otelcol: 
           GOBIN: bin,
         },
       );
-      spawnSync('mv', [join(bin, 'cloud-sql-proxy'), tmp]);
-      spawnSync('rm', ['-rf', bin]);
+      renameSync(join(bin, 'cloud-sql-proxy'), tmp);
+      rmSync(bin, { recursive: true, force: true });
     },
   );
   const otelDir = repoPath('test/node/programs/otelcol');
