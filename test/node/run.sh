@@ -57,6 +57,14 @@ if [ ${#missing[@]} -gt 0 ]; then
   [ $status = 0 ] || unavailable "apt-get could not install ${missing[*]} (exit $status)"
 fi
 
+# One node run at a time on a machine: a second waits here instead of finding the first one's
+# kubepods cgroups (or racing it on the cached builds) and giving up.
+exec 9>"${SIDEKICK_NODE_LOCK:-/tmp/sidekick-node.lock}"
+if ! flock -n 9; then
+  echo "node suite: waiting for another node run on this machine to finish" >&2
+  flock 9
+fi
+
 # A kubelet that is already running here would share the kubepods cgroups.
 for h in /sys/fs/cgroup/*/; do
   if [ -d "$h/kubepods" ] && [ -n "$(find "$h/kubepods" -name cgroup.procs -exec cat {} + 2>/dev/null)" ]; then
