@@ -8,7 +8,7 @@ import { repoPath } from '../../test/support/paths.js';
 import { round } from '../stats.js';
 import { Balancer, type BalancerStats } from './balancer.js';
 import { apiserverMetrics, deleteAllPods, podCount } from './cluster-api.js';
-import { sumOf, type Sample } from './metrics-text.js';
+import { sumOf, type Sample } from '../../test/support/metrics-text.js';
 import { benchPod } from './pod.js';
 
 export interface BurstSettings {

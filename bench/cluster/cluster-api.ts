@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { isObject } from '../../src/json.js';
 import type { ControlPlane } from '../../test/e2e/harness/controlplane.js';
-import { parseSamples, type Sample } from './metrics-text.js';
+import { parseSamples, type Sample } from '../../test/support/metrics-text.js';
 import type { ApiTarget } from './create-load.js';
 
 /** The admin's client certificate on disk, for load generators that are not Node. */

@@ -6,7 +6,7 @@ import { cpuSeconds, load1 } from '../proc.js';
 import { round, summarize, type Summary } from '../stats.js';
 import { apiserverMetrics, apiTarget, deleteAllPods } from './cluster-api.js';
 import { createPods, type CreateResult } from './create-load.js';
-import { buckets, sumOf, type Sample } from './metrics-text.js';
+import { buckets, sumOf, type Sample } from '../../test/support/metrics-text.js';
 import { benchPod } from './pod.js';
 import { connect } from 'node:net';
 import { ManagedProcess } from '../../test/e2e/harness/processes.js';

@@ -6,7 +6,8 @@ import type { Chosen } from './order.js';
 import type { Values } from './parameters.js';
 import { CONTAINER_LISTS, nameOf, objectAt, objectsAt } from './pod.js';
 import { render, renderObject } from './render.js';
-import { sharedRendering } from './shared.js';
+import { serviceAccountMount, mountsTokenPath } from './service-account.js';
+import { sharedRendering, withMountAppended } from './shared.js';
 import { isConfigVolume, subPathMounts } from './volumes.js';
 
 export interface Sidecar extends Chosen {
@@ -219,10 +220,14 @@ export function mergeSidecars(pod: JsonObject, sidecars: readonly Sidecar[], ctx
   const added = sidecars.flatMap(renderVolumes);
   checkCollisions(spec, sidecars, ctx);
   const volumes: Json[] = [...(isArray(spec.volumes) ? spec.volumes : []), ...added];
+  const token = serviceAccountMount(spec);
   const containers = sidecars.map((s) => {
     const watched = watchedVolumes(s, volumes.filter(isObject), ctx);
     warnSubPaths(spec, s, watched, ctx);
-    return renderContainer(s, watched);
+    const container = renderContainer(s, watched);
+    return token === undefined || mountsTokenPath(container)
+      ? container
+      : withMountAppended(container, token);
   });
   for (const s of sidecars) addAppMounts(spec, s, ctx);
   if (ctx.problems.length === 0) shareProcessNamespace(spec, sidecars, ctx);

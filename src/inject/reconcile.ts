@@ -1,5 +1,6 @@
 import { contains, isArray, isObject, type Json, type JsonObject } from '../json.js';
 import { nameOf, objectsAt } from './pod.js';
+import { mountsTokenPath, SERVICE_ACCOUNT_MOUNT } from './service-account.js';
 
 function byName(list: Json | undefined): Map<string, Json> {
   const out = new Map<string, Json>();
@@ -10,22 +11,14 @@ function byName(list: Json | undefined): Map<string, Json> {
   return out;
 }
 
-/** Where the apiserver's ServiceAccount admission mounts the Pod's token. */
-const SERVICE_ACCOUNT_MOUNT = '/var/run/secrets/kubernetes.io/serviceaccount';
-
-function tokenMounted(container: JsonObject): boolean {
-  return isArray(container.volumeMounts)
-    ? container.volumeMounts.some((m) => isObject(m) && m.mountPath === SERVICE_ACCOUNT_MOUNT)
-    : false;
-}
-
 /**
  * The apiserver runs its own admission again after sidekick's patch, and the ServiceAccount step
- * then mounts the token into the new sidecars, as into every container without a mount there.
- * That mount is the apiserver's, not damage: compared without it, it stays.
+ * then mounts the token into every container without a mount there. sidekick adds that mount
+ * itself where it sees the Pod's token volume (service-account.ts); where it did not, the mount
+ * the apiserver added is the apiserver's, not damage: compared without it, it stays.
  */
 function comparable(have: Json, desired: Json): Json {
-  if (!isObject(have) || !isArray(have.volumeMounts) || !isObject(desired) || tokenMounted(desired))
+  if (!isObject(have) || !isArray(have.volumeMounts) || !isObject(desired) || mountsTokenPath(desired))
     return have;
   const mounts = have.volumeMounts.filter((m) => !(isObject(m) && m.mountPath === SERVICE_ACCOUNT_MOUNT));
   if (mounts.length === have.volumeMounts.length) return have;

@@ -1,5 +1,5 @@
 import { BoundedCache } from '../bounded-cache.js';
-import type { Json, JsonObject } from '../json.js';
+import { isArray, type Json, type JsonObject } from '../json.js';
 import type { SidecarTemplate } from '../templates/types.js';
 import type { Values } from './parameters.js';
 
@@ -47,4 +47,39 @@ export function sharedRendering(
 /** The JSON text of a shared rendering, or undefined for any other value. */
 export function sharedText(value: unknown): string | undefined {
   return typeof value === 'object' && value !== null ? TEXT.get(value) : undefined;
+}
+
+/** Where a mount appended to a shared rendering's `volumeMounts` goes in its text: before, after. */
+const MOUNT_SLOT = new WeakMap<object, [string, string]>();
+const SLOT_MARKER = '\u0000sidekick-mount-slot\u0000';
+
+function mountSlot(shared: JsonObject, mounts: readonly Json[]): [string, string] {
+  let slot = MOUNT_SLOT.get(shared);
+  if (slot === undefined) {
+    const marker = JSON.stringify(SLOT_MARKER);
+    const probe = JSON.stringify({ ...shared, volumeMounts: [...mounts, SLOT_MARKER] });
+    const at = probe.indexOf(marker);
+    slot = [probe.slice(0, at), probe.slice(at + marker.length)];
+    MOUNT_SLOT.set(shared, slot);
+  }
+  return slot;
+}
+
+/**
+ * `container` with `mount` appended to its `volumeMounts`. A shared rendering is not changed: the
+ * answer is a frozen copy whose text is the shared text with the mount spliced in, so that a mount
+ * that differs from Pod to Pod (the service-account token's volume name) costs one small
+ * serialisation, not the container's.
+ */
+export function withMountAppended(container: JsonObject, mount: JsonObject): JsonObject {
+  const mounts = isArray(container.volumeMounts) ? container.volumeMounts : [];
+  if (!TEXT.has(container)) {
+    container.volumeMounts = [...mounts, { ...mount }];
+    return container;
+  }
+  const copy: JsonObject = { ...container, volumeMounts: [...mounts, { ...mount }] };
+  const [before, after] = mountSlot(container, mounts);
+  deepFreeze(copy);
+  TEXT.set(copy, `${before}${JSON.stringify(mount)}${after}`);
+  return copy;
 }

@@ -3,8 +3,9 @@
 import assert from 'node:assert/strict';
 import { isObject } from '../../../src/json.js';
 import { injectPod } from '../../../src/inject/index.js';
+import { parseSamples, sumOf } from '../../support/metrics-text.js';
 import { example } from '../harness/examples.js';
-import { podsPath, type E2eEnvironment } from '../harness/environment.js';
+import { podsPath, WEBHOOK, type E2eEnvironment } from '../harness/environment.js';
 import { podWebhookConfiguration } from '../harness/manifests.js';
 import {
   annotationsOf,
@@ -27,9 +28,25 @@ export function injectionCases(env: E2eEnvironment): void {
         'sidekick.dev/vault-agent.secret': example('vault-agent.secret'),
       };
       const input = pod({ name: 'web', annotations });
+      const calls = async (): Promise<number> => {
+        const response = await env.api.request('GET', '/metrics');
+        assert.equal(response.status, 200);
+        const samples = parseSamples(
+          typeof response.body === 'string' ? response.body : '',
+          'apiserver_admission_webhook_admission_duration',
+        );
+        return sumOf(samples, 'apiserver_admission_webhook_admission_duration_seconds_count', {
+          name: WEBHOOK,
+          type: 'admit',
+          operation: 'CREATE',
+        });
+      };
+      const before = await calls();
       const { object: stored, warnings } = await env.createPod('team-a', input);
-      // The apiserver's ServiceAccount admission runs again after sidekick's patch and mounts the
-      // token into the sidecars; sidekick, reinvoked, keeps that mount and repairs nothing.
+      // The apiserver's ServiceAccount admission runs again after sidekick's patch; sidekick's
+      // answer already mounts the token into the sidecars as that admission would, so the object
+      // is unchanged by it, and the apiserver does not call sidekick a second time (IfNeeded).
+      assert.equal((await calls()) - before, 1, 'the apiserver called sidekick once for the Pod');
       assert.deepEqual(
         warnings.filter((w) => w.includes('restored')),
         [],
