@@ -79,12 +79,19 @@ function ociConfig(config: ImageConfig, diffId: string): string {
   });
 }
 
+/** Keys in order, so that the same annotations give the same manifest bytes. */
+function sorted(record: Record<string, string>): Record<string, string> {
+  return Object.fromEntries(Object.entries(record).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+}
+
 /** Tars `rootfs` into the single layer of image `reference` and writes the archive to `path`. */
 export async function writeImageArchive(options: {
   rootfs: string;
   reference: string;
   config: ImageConfig;
   path: string;
+  /** The manifest's annotations (org.opencontainers.image.*), which registries show. */
+  annotations?: Record<string, string>;
 }): Promise<WrittenImage> {
   const layout = await mkdtemp(join(tmpdir(), 'sidekick-image-'));
   try {
@@ -108,6 +115,7 @@ export async function writeImageArchive(options: {
             size: layerBytes,
           },
         ],
+        ...(options.annotations === undefined ? {} : { annotations: sorted(options.annotations) }),
       }),
     );
     const tag = options.reference.slice(options.reference.lastIndexOf(':') + 1);

@@ -6,10 +6,9 @@ import { existsSync, readFileSync } from 'node:fs';
 import { chmod, copyFile, cp, mkdir, mkdtemp, readFile, realpath, rename, rm } from 'node:fs/promises';
 import { homedir, tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
+import { IMAGE_REPOSITORY } from '../../src/identity.js';
 import { writeImageArchive, type WrittenImage } from './archive.js';
 import { readFinalStage, type CopyStep, type FinalStage } from './dockerfile.js';
-
-export const IMAGE_REPOSITORY = 'ghcr.io/sidekick-dev/sidekick';
 
 export function cacheDir(): string {
   return join(process.env.XDG_CACHE_HOME ?? join(homedir(), '.cache'), 'sidekick');
@@ -108,6 +107,24 @@ async function productionModules(repo: string, into: string): Promise<string> {
   return join(into, 'node_modules');
 }
 
+/**
+ * The Dockerfile's org.opencontainers.image.* labels, plus the commit when the checkout is clean
+ * (a dirty tree is no commit's content, so it names none).
+ */
+function manifestAnnotations(repo: string, labels: Record<string, string>): Record<string, string> {
+  const annotations = Object.fromEntries(
+    Object.entries(labels).filter(([key]) => key.startsWith('org.opencontainers.image.')),
+  );
+  const git = (args: string[]): string | undefined => {
+    const result = spawnSync('git', ['-C', repo, ...args], { encoding: 'utf8' });
+    return result.status === 0 ? result.stdout.trim() : undefined;
+  };
+  const revision = git(['rev-parse', 'HEAD']);
+  if (revision !== undefined && git(['status', '--porcelain', '--untracked-files=no']) === '')
+    annotations['org.opencontainers.image.revision'] = revision;
+  return annotations;
+}
+
 export interface SidekickImage extends WrittenImage {
   nodeVersion: string;
   stage: FinalStage;
@@ -157,6 +174,7 @@ export async function buildSidekickImage(
         exposedPorts: stage.exposed,
         labels: stage.labels,
       },
+      annotations: manifestAnnotations(repo, stage.labels),
     });
     return { ...written, nodeVersion, stage };
   } finally {

@@ -1,18 +1,9 @@
-import { readFile } from 'node:fs/promises';
 import { builtinTemplateDir, loadTemplateDir } from '../templates/load.js';
+import { VERSION } from '../identity.js';
 import type { Command } from './command.js';
 import { parseOptions, usage, UsageError } from './options.js';
 
 const SPECS = { help: { type: 'boolean', short: 'h', description: 'show this help' } } as const;
-
-/** The package's own package.json, next to dist/ (and to templates/) in the published package. */
-async function packageVersion(): Promise<string> {
-  const text = await readFile(new URL('../../../package.json', import.meta.url), 'utf8');
-  const parsed: unknown = JSON.parse(text);
-  const version =
-    typeof parsed === 'object' && parsed !== null ? (parsed as { version?: unknown }).version : undefined;
-  return typeof version === 'string' ? version : 'unknown';
-}
 
 /**
  * The version, and the hash of the built-in template set: the hash the server logs when it
@@ -29,6 +20,6 @@ export const version: Command = async (io) => {
   const templates = load.ok
     ? `built-in templates ${load.set.hash} (${[...load.set.templates.keys()].join(', ')})`
     : `built-in templates invalid: ${load.problems.join('; ')}`;
-  io.stdout.write(`sidekick ${await packageVersion()}\n${templates}\n`);
+  io.stdout.write(`sidekick ${VERSION}\n${templates}\n`);
   return load.ok ? 0 : 1;
 };

@@ -1,5 +1,6 @@
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { AdmissionDecision } from '../admission/index.js';
+import { VERSION } from '../identity.js';
 
 /** Admission latency is sub-millisecond when nothing is injected; the buckets start there. */
 export const LATENCY_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5];
@@ -11,6 +12,7 @@ export interface Metrics {
   sidecarsInjected: Counter<'sidecar'>;
   templateReloads: Counter<'result'>;
   templatesLoaded: Gauge;
+  buildInfo: Gauge<'version' | 'templates_hash'>;
   tlsReloads: Counter<'result'>;
   certificateExpiry: Gauge;
 }
@@ -52,6 +54,12 @@ export function createMetrics(options: { processMetrics?: boolean } = {}): Metri
       help: 'Templates in the set in use',
       registers,
     }),
+    buildInfo: new Gauge({
+      name: 'sidekick_build_info',
+      help: 'Always 1: the version running and the hash of the template set in use',
+      labelNames: ['version', 'templates_hash'],
+      registers,
+    }),
     tlsReloads: new Counter({
       name: 'sidekick_tls_reloads_total',
       help: 'Loads of the serving certificate and key, by result (success or error)',
@@ -66,6 +74,8 @@ export function createMetrics(options: { processMetrics?: boolean } = {}): Metri
   };
   // Series exist from the start, so that rate() and alerts see a 0 rather than nothing.
   for (const result of DECISIONS) metrics.admissions.inc({ result }, 0);
+  // No set yet (or none ever loads): the version is known all the same.
+  metrics.buildInfo.set({ version: VERSION, templates_hash: '' }, 1);
   for (const counter of [metrics.templateReloads, metrics.tlsReloads]) {
     counter.inc({ result: 'success' }, 0);
     counter.inc({ result: 'error' }, 0);
@@ -84,6 +94,12 @@ const DECISIONS: readonly AdmissionDecision[] = [
   'checked',
   'denied',
 ];
+
+/** One series only: the old hash's goes when a reload brings another set. */
+export function recordTemplateSet(metrics: Metrics, hash: string): void {
+  metrics.buildInfo.reset();
+  metrics.buildInfo.set({ version: VERSION, templates_hash: hash }, 1);
+}
 
 export function recordAdmission(
   metrics: Metrics,

@@ -12,7 +12,7 @@ import { DEFAULT_MAX_BODY_BYTES } from './body.js';
 import { fingerprintFiles, watchChanges, type ChangeWatch } from '../change-watch.js';
 import { startMetricsServer } from './metrics-server.js';
 import { trackUnusedConnections, type UnusedConnections } from './unused-connections.js';
-import { createMetrics, type Metrics } from './metrics.js';
+import { createMetrics, recordTemplateSet, type Metrics } from './metrics.js';
 import { readTlsMaterial, secureContextOptions, type TlsFiles, type TlsMaterial } from './tls.js';
 
 /**
@@ -300,6 +300,7 @@ function reportTemplates(event: TemplateReload, dir: string, metrics: Metrics, l
   if (event.ok) {
     metrics.templateReloads.inc({ result: 'success' });
     metrics.templatesLoaded.set(event.set.templates.size);
+    recordTemplateSet(metrics, event.set.hash);
     logger.info(
       {
         dir,

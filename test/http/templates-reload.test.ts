@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { Operation } from 'fast-json-patch';
 import { isObject, type JsonObject } from '../../src/json.js';
+import { VERSION } from '../../src/identity.js';
 import type { TemplateReload } from '../../src/templates/reloader.js';
 import {
   getMetrics,
@@ -133,6 +134,7 @@ describe('the template directory swapped through ..data', () => {
     assert.equal(metricValue(metrics, 'sidekick_template_reloads_total{result="success"}'), 2);
     assert.equal(metricValue(metrics, 'sidekick_template_reloads_total{result="error"}'), 1);
     assert.equal(metricValue(metrics, 'sidekick_templates_loaded'), 2);
+    assert.deepEqual(buildInfo(metrics), [{ version: VERSION, templates_hash: goodHash }]);
     const line = t.logs().find((l) => l.msg === 'template set rejected; the last good set stays in use');
     assert.ok(line);
     assert.equal(line.level, 50);
@@ -141,7 +143,23 @@ describe('the template directory swapped through ..data', () => {
     // Fixed again: taken at once.
     const fixed = nextTemplatesEvent(t, (e) => e.ok);
     await kubeletSwap(configMap, generation(4), '2025_01_01_00_03_00.000000004');
-    await fixed;
+    const fixedEvent = await fixed;
+    assert.ok(fixedEvent.ok);
     assert.equal(await injectedImage('probe', 'u-fixed'), 'registry.example/probe:4');
+    // The build info follows the reload, and only the set in use has a series.
+    assert.notEqual(fixedEvent.set.hash, goodHash);
+    assert.deepEqual(buildInfo(await getMetrics(t.server.metricsPort!)), [
+      { version: VERSION, templates_hash: fixedEvent.set.hash },
+    ]);
   });
 });
+
+/** The labels of every sidekick_build_info series whose value is 1. */
+function buildInfo(text: string): Record<string, string>[] {
+  return text
+    .split('\n')
+    .filter((line) => line.startsWith('sidekick_build_info{') && line.endsWith('} 1'))
+    .map((line) =>
+      Object.fromEntries([...line.matchAll(/(\w+)="([^"]*)"/g)].map((m) => [m[1] ?? '', m[2] ?? ''])),
+    );
+}

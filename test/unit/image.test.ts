@@ -92,6 +92,7 @@ describe('writeImageArchive', () => {
           reference: 'example.test/hello:1',
           config: { user: '1000', entrypoint: ['/bin/hello'] },
           path: join(dir, name),
+          annotations: { 'org.opencontainers.image.version': '1', 'org.opencontainers.image.source': 'x' },
         });
       const [a, b] = [await write('a.tar'), await write('b.tar')];
       assert.equal(a.digest, b.digest);
@@ -117,6 +118,17 @@ describe('writeImageArchive', () => {
         config: { User: string };
         rootfs: { diff_ids: string[] };
       };
+      const index = JSON.parse(await readFile(join(extract, 'index.json'), 'utf8')) as {
+        manifests: { digest: string }[];
+      };
+      const manifestBlob = join(extract, 'blobs', 'sha256', (index.manifests[0]?.digest ?? '').slice(7));
+      const manifest = JSON.parse(await readFile(manifestBlob, 'utf8')) as {
+        annotations: Record<string, string>;
+      };
+      assert.deepEqual(Object.entries(manifest.annotations), [
+        ['org.opencontainers.image.source', 'x'],
+        ['org.opencontainers.image.version', '1'],
+      ]);
       const layerPath = entry.Layers[0] ?? '';
       assert.equal(config.config.User, '1000');
       assert.equal(config.rootfs.diff_ids[0], `sha256:${layerPath.split('/').pop() ?? ''}`);
