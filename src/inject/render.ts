@@ -1,12 +1,13 @@
 import { isArray, isObject, setOwn, type Json, type JsonObject } from '../json.js';
 import { parseCondition, type Condition } from '../templates/condition.js';
-import { PLACEHOLDER } from '../templates/names.js';
+import { ITEM_PARTS, PLACEHOLDER } from '../templates/names.js';
 import { formatValue, isSet } from '../templates/parameter-value.js';
 import type { ParameterValue } from '../templates/types.js';
 import type { Values } from './parameters.js';
 
 const WHOLE = new RegExp(`^${PLACEHOLDER.source}$`);
 const DEFAULT_PORTS: Record<string, string> = { http: '80', https: '443' };
+const HOST_PORT = /^([^/:[\]]+|\[[0-9A-Fa-f:.]+\]):[0-9]+$/;
 
 /**
  * kubelet expands `$(VAR)` in command, args and env values; a value placed there is written
@@ -23,8 +24,10 @@ const KUBELET_EXPANDED = new Set(['command', 'args', 'env']);
 type Renderer = (values: Values) => Json | undefined;
 
 function urlPart(value: ParameterValue | undefined, part: string): string {
-  if (typeof value !== 'string' || !URL.canParse(value)) return '';
-  const url = new URL(value);
+  // host:port without a scheme is read as https:// (TLS), as gRPC clients read it.
+  const text = typeof value === 'string' && HOST_PORT.test(value) ? `https://${value}` : value;
+  if (typeof text !== 'string' || !URL.canParse(text)) return '';
+  const url = new URL(text);
   const scheme = url.protocol.replace(/:$/, '');
   switch (part) {
     case 'scheme':
@@ -34,14 +37,30 @@ function urlPart(value: ParameterValue | undefined, part: string): string {
     case 'port':
       return url.port || (DEFAULT_PORTS[scheme] ?? '');
     default:
-      return url.pathname === '/' && url.search === '' && !value.endsWith('/')
+      return url.pathname === '/' && url.search === '' && !text.endsWith('/')
         ? ''
         : url.pathname + url.search;
   }
 }
 
 function lookup(values: Values, name: string, part: string | undefined): ParameterValue | undefined {
-  return part === undefined ? values.get(name) : urlPart(values.get(name), part);
+  if (part === undefined) return values.get(name);
+  if (ITEM_PARTS.includes(part)) return values.get(`${name}.${part}`);
+  return urlPart(values.get(name), part);
+}
+
+/**
+ * The values inside `$each: name` for one item: the list parameter is that item, and its parts
+ * are under `name.key`, `name.value` and `name.index` (names no parameter can have).
+ */
+function itemValues(values: Values, name: string, item: string, index: number): Values {
+  const at = item.indexOf('=');
+  const scoped = new Map(values);
+  scoped.set(name, item);
+  scoped.set(`${name}.key`, (at < 0 ? item : item.slice(0, at)).trim());
+  scoped.set(`${name}.value`, at < 0 ? '' : item.slice(at + 1).trim());
+  scoped.set(`${name}.index`, String(index));
+  return scoped;
 }
 
 function asText(value: ParameterValue, mode: Mode): string {
@@ -123,14 +142,41 @@ function compileItem(item: Json, mode: Mode): Renderer {
   return (values) => (condition(values) ? body(values) : undefined);
 }
 
-function compileList(list: readonly Json[], mode: Mode): Renderer {
-  const items = list.map((item) => compileItem(item, mode));
+/**
+ * `{ $each: list, $value: tree }` in a list: the tree once per item of the list parameter, in
+ * order (a `$value` that is a list gives all its items each time). The item is data like any
+ * value: it fills string leaves of the tree, and only the number of copies depends on it.
+ */
+function compileEach(item: JsonObject, mode: Mode): (values: Values) => Json[] {
+  const { $each: name, $when: when, $value: value, ...rest } = item;
+  const condition = when === undefined ? () => true : compileWhen(when);
+  const body = value === undefined ? compileTree(rest, mode) : compileTree(value, mode);
+  const spread = isArray(value);
+  return (values) => {
+    const list = typeof name === 'string' ? values.get(name) : undefined;
+    if (!condition(values) || !Array.isArray(list)) return [];
+    const out: Json[] = [];
+    (list as readonly string[]).forEach((entry, index) => {
+      const rendered = body(itemValues(values, name as string, entry, index));
+      if (spread && isArray(rendered)) out.push(...rendered);
+      else if (rendered !== undefined) out.push(rendered);
+    });
+    return out;
+  };
+}
+
+function compileList(list: readonly Json[], mode: Mode): (values: Values) => Json[] {
+  const items = list.map((item): ((values: Values) => Json[]) => {
+    if (isObject(item) && '$each' in item) return compileEach(item, mode);
+    const one = compileItem(item, mode);
+    return (values) => {
+      const rendered = one(values);
+      return rendered === undefined ? [] : [rendered];
+    };
+  });
   return (values) => {
     const out: Json[] = [];
-    for (const item of items) {
-      const rendered = item(values);
-      if (rendered !== undefined) out.push(rendered);
-    }
+    for (const item of items) out.push(...item(values));
     return out;
   };
 }

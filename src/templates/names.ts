@@ -7,6 +7,13 @@ export const PLACEHOLDER = /\{\{\s*([a-z][a-z0-9-]*)(?:\.([a-z]+))?\s*\}\}/g;
 /** The parts of a URL-valued parameter a template may use. */
 export const URL_PARTS: readonly string[] = ['scheme', 'hostname', 'port', 'path'];
 
+/**
+ * The parts of the current item of a list parameter inside `$each: <list>`: for an item
+ * `name=value`, `key` is `name` and `value` is `value` (an item without `=` is all key), and
+ * `index` counts from 0. `{{ list }}` itself is the whole item there.
+ */
+export const ITEM_PARTS: readonly string[] = ['key', 'value', 'index'];
+
 /** Parameters every template has without declaring them. */
 export const BUILTIN_AFTER = 'after';
 export const BUILTIN_CONTAINERS = 'containers';

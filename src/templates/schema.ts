@@ -5,6 +5,7 @@ import {
   BUILTIN_AFTER,
   BUILTIN_CONTAINERS,
   DNS_LABEL,
+  ITEM_PARTS,
   PARAMETER_NAME,
   PLACEHOLDER,
   URL_PARTS,
@@ -79,6 +80,8 @@ interface Reference {
   path: string;
   /** What is wrong with the reference itself, apart from the name. */
   problem?: string;
+  /** A `$each`, which must name a list parameter. */
+  each?: true;
 }
 
 function conditionReferences(value: Json, path: string, out: Reference[]): void {
@@ -96,24 +99,45 @@ function conditionReferences(value: Json, path: string, out: Reference[]): void 
   }
 }
 
-/** Every `{{ name }}` and `$when` in a tree, with where it stands. */
-function references(tree: Json, path: string, out: Reference[]): void {
+function placeholderProblem(
+  name: string,
+  part: string | undefined,
+  scope: ReadonlySet<string>,
+): string | undefined {
+  if (part === undefined || URL_PARTS.includes(part)) return undefined;
+  if (!ITEM_PARTS.includes(part))
+    return `.${part} is not one of .${[...URL_PARTS, ...ITEM_PARTS].join(', .')}`;
+  return scope.has(name) ? undefined : `.${part} is only known inside $each: ${name}`;
+}
+
+/** Every `{{ name }}`, `$when` and `$each` in a tree, with where it stands. */
+function references(
+  tree: Json,
+  path: string,
+  out: Reference[],
+  scope: ReadonlySet<string> = new Set(),
+): void {
   if (typeof tree === 'string') {
     for (const [, name = '', part] of tree.matchAll(PLACEHOLDER)) {
-      const problem =
-        part === undefined || URL_PARTS.includes(part)
-          ? undefined
-          : `.${part} is not one of .${URL_PARTS.join(', .')}`;
+      const problem = placeholderProblem(name, part, scope);
       out.push({ name, path, ...(problem ? { problem } : {}) });
     }
   } else if (isArray(tree)) {
     tree.forEach((item, i) => {
-      references(item, `${path}[${i}]`, out);
+      references(item, `${path}[${i}]`, out, scope);
     });
   } else if (isObject(tree)) {
+    const each = tree.$each;
+    let inner = scope;
+    if (each !== undefined) {
+      if (typeof each === 'string') {
+        out.push({ name: each, path: `${path}.$each`, each: true });
+        inner = new Set([...scope, each]);
+      } else out.push({ name: '', path: `${path}.$each`, problem: 'must name a list parameter' });
+    }
     for (const [key, value] of Object.entries(tree)) {
       if (key === '$when') conditionReferences(value, `${path}.$when`, out);
-      else references(value, `${path}.${key}`, out);
+      else if (key !== '$each') references(value, `${path}.${key}`, out, inner);
     }
   }
 }
@@ -269,9 +293,12 @@ function checkReferences(template: SidecarTemplate, problems: Problems): void {
   template.appMounts.forEach((m, i) => {
     references(m.mountPath, `spec.appMounts[${i}].mountPath`, refs);
   });
+  const types = new Map(template.parameters.map((p) => [p.name, p.type]));
   for (const ref of refs) {
     if (ref.problem !== undefined) problems.add(ref.path, ref.problem);
     else if (!declared.has(ref.name)) problems.add(ref.path, `refers to undeclared parameter '${ref.name}'`);
+    else if (ref.each && types.get(ref.name) !== 'list')
+      problems.add(ref.path, `'${ref.name}' is not a list parameter`);
   }
   const groups = template.exactlyOneOf.flat();
   const spn = template.shareProcessNamespace;

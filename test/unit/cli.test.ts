@@ -133,6 +133,12 @@ describe('sidekick CLI', () => {
     assert.match(broken.stderr, /spec\.parameters\.port\.default: is too large/);
     assert.match(broken.stderr, /spec\.requires: no template named 'missing'/);
     assert.match(broken.stderr, /spec\.container\.args\[0\]: refers to undeclared parameter 'nope'/);
+    assert.match(broken.stderr, /spec\.container\.args\[1\]: \.key is only known inside \$each: items/);
+    assert.match(broken.stderr, /spec\.container\.args\[2\]\.\$each: 'tag' is not a list parameter/);
+    assert.match(
+      broken.stderr,
+      /spec\.container\.args\[3\]\.\$value: \.value is only known inside \$each: tag/,
+    );
     assert.match(broken.stderr, /spec\.bogus: unknown field/);
   });
 

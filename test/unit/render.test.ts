@@ -16,6 +16,9 @@ const values = new Map<string, ParameterValue>([
   ['fwd', 'forward://fluentd:24224'],
   ['dollar', 'a$(SECRET)b'],
   ['braces', '{{ port }}'],
+  ['pairs', ['a=1', 'b', 'c= x=y ']],
+  ['none', []],
+  ['hp', '[::1]:4317'],
 ]);
 
 describe('render', () => {
@@ -34,6 +37,7 @@ describe('render', () => {
     ['url without path or port', '{{ bare.hostname }}:{{ bare.port }}{{ bare.path }}', '[fd00::1]:443'],
     ['url of another scheme', '{{ fwd.hostname }}:{{ fwd.port }}', 'fluentd:24224'],
     ['url parts of a non-URL are empty', '[{{ name.hostname }}]', '[]'],
+    ['host:port is read as https', '{{ hp.scheme }}://{{ hp.hostname }}:{{ hp.port }}', 'https://[::1]:4317'],
     [
       '$when keeps a list item',
       ['a', { $when: 'flag', $value: 'b' }, { $when: 'off', $value: 'c' }],
@@ -73,6 +77,25 @@ describe('render', () => {
       { env: [{ name: 'X', value: '{{ dollar }}' }] },
       { env: [{ name: 'X', value: 'a$$(SECRET)b' }] },
     ],
+    [
+      '$each repeats a tree per item, with its key, value and index',
+      [
+        'first',
+        { $each: 'pairs', $value: { k: '{{ pairs.key }}', v: '{{ pairs.value }}', i: '{{ pairs.index }}' } },
+      ],
+      ['first', { k: 'a', v: '1', i: '0' }, { k: 'b', v: '', i: '1' }, { k: 'c', v: 'x=y', i: '2' }],
+    ],
+    [
+      '$each of a list value spreads it; the list parameter is the item',
+      [{ $each: 'list', $value: ['-f', '/{{ list }}'] }],
+      ['-f', '/a', '-f', '/b'],
+    ],
+    [
+      '$each of an empty list or under a false $when gives nothing',
+      { a: [{ $each: 'none', $value: 'x' }], b: [{ $each: 'list', $when: 'off', $value: 'x' }], c: ['y'] },
+      { c: ['y'] },
+    ],
+    ['item parts outside $each are empty', '[{{ list.key }}]', '[]'],
     [
       'values elsewhere are plain',
       { image: 'x', volumeMounts: [{ mountPath: '/{{ dollar }}' }] },

@@ -12,7 +12,7 @@ export interface Shape {
   kinds: Map<string, Set<Kind>>;
   lengths: Map<string, number>;
   json: Map<string, Shape>;
-  /** Lists that may grow beyond the template (podVolumeMounts appends to them). */
+  /** Lists that may grow beyond the template (podVolumeMounts and `$each` lengthen them). */
   open: Set<string>;
 }
 
@@ -73,6 +73,13 @@ export function addTemplate(shape: Shape, tree: Json, path: string[], json = tru
     const key = pathKey(path);
     shape.lengths.set(key, Math.max(shape.lengths.get(key) ?? 0, tree.length));
     for (const entry of tree) {
+      // `$each` repeats its tree once per item of a list value: the list is open, the tree fixed.
+      if (isObject(entry) && Object.prototype.hasOwnProperty.call(entry, '$each')) {
+        shape.open.add(key);
+        const body = entry.$value ?? null;
+        addTemplate(shape, isArray(body) ? body : [body], path, json);
+        continue;
+      }
       const item = conditional(entry) ?? entry;
       const named = itemSegment(item);
       if (named !== undefined) addTemplate(shape, item, [...path, named], json);
