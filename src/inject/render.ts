@@ -107,7 +107,9 @@ function compileString(text: string, mode: Mode): Renderer {
 
 function holdsOne(condition: Condition | undefined, values: Values): boolean {
   if (!condition) return false;
-  const value = values.get(condition.param);
+  const value = values.get(
+    condition.part === undefined ? condition.param : `${condition.param}.${condition.part}`,
+  );
   const text = value === undefined ? undefined : formatValue(value);
   const truth =
     condition.kind === 'set'
@@ -150,7 +152,7 @@ function compileItem(item: Json, mode: Mode): Renderer {
 function compileEach(item: JsonObject, mode: Mode): (values: Values) => Json[] {
   const { $each: name, $when: when, $value: value, ...rest } = item;
   const condition = when === undefined ? () => true : compileWhen(when);
-  const body = value === undefined ? compileTree(rest, mode) : compileTree(value, mode);
+  const body = isArray(value) ? compileList(value, mode) : compileItem(value ?? rest, mode);
   const spread = isArray(value);
   return (values) => {
     const list = typeof name === 'string' ? values.get(name) : undefined;

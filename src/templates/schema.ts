@@ -84,13 +84,15 @@ interface Reference {
   each?: true;
 }
 
-function conditionReferences(value: Json, path: string, out: Reference[]): void {
+function conditionReferences(value: Json, path: string, out: Reference[], scope: ReadonlySet<string>): void {
   const list = isArray(value) ? value : [value];
   if (list.length === 0) out.push({ name: '', path, problem: 'is an empty list of conditions' });
   for (const item of list) {
     const condition = typeof item === 'string' ? parseCondition(item) : undefined;
-    if (condition) out.push({ name: condition.param, path });
-    else
+    if (condition) {
+      const problem = placeholderProblem(condition.param, condition.part, scope);
+      out.push({ name: condition.param, path, ...(problem ? { problem } : {}) });
+    } else
       out.push({
         name: '',
         path,
@@ -136,7 +138,8 @@ function references(
       } else out.push({ name: '', path: `${path}.$each`, problem: 'must name a list parameter' });
     }
     for (const [key, value] of Object.entries(tree)) {
-      if (key === '$when') conditionReferences(value, `${path}.$when`, out);
+      // The `$when` beside a `$each` is judged once, outside the items.
+      if (key === '$when') conditionReferences(value, `${path}.$when`, out, scope);
       else if (key !== '$each') references(value, `${path}.${key}`, out, inner);
     }
   }

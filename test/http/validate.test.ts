@@ -151,7 +151,7 @@ describe('POST /validate over HTTPS', () => {
           status: {
             code: 400,
             message:
-              'Deployment team-a/web: annotation sidekick.dev/db-proxy.instance is required: Cloud SQL instance connection name, project:region:instance (a legacy domain-scoped project such as example.com:project is accepted too). (its Pods would be refused)',
+              'Deployment team-a/web: annotation sidekick.dev/db-proxy.instance is required: Cloud SQL instance connection names, project:region:instance (a legacy domain-scoped project such as example.com:project is accepted too), each optionally =port: its own port on 127.0.0.1 (the others take port, port+1 and so on, in order). (its Pods would be refused)',
           },
         }),
       );
@@ -237,7 +237,7 @@ describe('POST /validate over HTTPS', () => {
           uid: 'u-upd',
           allowed: true,
           warnings: [
-            'Deployment team-a/web: annotation sidekick.dev/db-proxy.instance is required: Cloud SQL instance connection name, project:region:instance (a legacy domain-scoped project such as example.com:project is accepted too). (its Pods would be refused); allowed, as its Pod template is unchanged by this update',
+            'Deployment team-a/web: annotation sidekick.dev/db-proxy.instance is required: Cloud SQL instance connection names, project:region:instance (a legacy domain-scoped project such as example.com:project is accepted too), each optionally =port: its own port on 127.0.0.1 (the others take port, port+1 and so on, in order). (its Pods would be refused); allowed, as its Pod template is unchanged by this update',
           ],
         }),
       );
@@ -262,7 +262,7 @@ describe('POST /validate over HTTPS', () => {
           uid: 'u-warn',
           allowed: true,
           warnings: [
-            'Deployment team-a/web: annotation sidekick.dev/db-proxy.instance is required: Cloud SQL instance connection name, project:region:instance (a legacy domain-scoped project such as example.com:project is accepted too). (its Pods would be refused); allowed, as --workloads=warn',
+            'Deployment team-a/web: annotation sidekick.dev/db-proxy.instance is required: Cloud SQL instance connection names, project:region:instance (a legacy domain-scoped project such as example.com:project is accepted too), each optionally =port: its own port on 127.0.0.1 (the others take port, port+1 and so on, in order). (its Pods would be refused); allowed, as --workloads=warn',
           ],
         }),
       );

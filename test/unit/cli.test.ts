@@ -121,7 +121,7 @@ describe('sidekick CLI', () => {
     const { status, stdout } = sidekick(['explain', '-f', 'examples/web.yaml']);
     assert.equal(status, 0);
     assert.match(stdout, /Deployment shop\/web: inject log-shipper, db-proxy in this start order/);
-    assert.match(stdout, /instance = "my-project:us-central1:orders" \(annotation\)/);
+    assert.match(stdout, /instance = \["my-project:us-central1:orders"\] \(annotation\)/);
     assert.match(stdout, /port = 5432 \(default\)/);
   });
 

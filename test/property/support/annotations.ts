@@ -22,7 +22,11 @@ export interface AnnotationPart {
 
 /** Realistic values, so that a good share of the generated Pods is actually injected. */
 const DICTIONARY: Record<string, readonly string[]> = {
-  'db-proxy.instance': ['my-project:us-central1:orders', 'example.com:shop-prod:europe-west1:db'],
+  'db-proxy.instance': [
+    'my-project:us-central1:orders',
+    'example.com:shop-prod:europe-west1:db',
+    'my-project:us-central1:orders=5432, my-project:us-central1:users=6543',
+  ],
   'db-proxy.credentials-secret': ['cloudsql-key', 'db.credentials'],
   'vault-agent.role': ['web', 'orders-reader'],
   'vault-agent.secret': ['secret/data/web', 'database/creds/ro'],
