@@ -16,7 +16,8 @@ export function explainReport(report: ObjectReport): string {
       const change = outcome.patch.length === 0 ? ' (already injected, nothing to change)' : '';
       lines.push(`${report.object}: inject ${outcome.sidecars.join(', ')} in this start order${change}`);
       outcome.plan.forEach((p, i) => {
-        lines.push(`  ${i + 1}. ${p.name}: ${p.reason}; starts ${p.position}`);
+        const once = p.runOnce ? '; runs once to completion (a plain init container, not a sidecar)' : '';
+        lines.push(`  ${i + 1}. ${p.name}: ${p.reason}; starts ${p.position}${once}`);
         for (const [name, param] of Object.entries(p.parameters)) {
           lines.push(`       ${name} = ${JSON.stringify(param.value)} (${param.source})`);
         }

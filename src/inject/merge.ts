@@ -77,12 +77,18 @@ function addPodVolumeMounts(container: JsonObject, sidecar: Sidecar, watched: re
   if (pvm.arg !== undefined) container.args = args;
 }
 
+/** Whether the sidecar runs once to completion, as a plain init container, for these values. */
+export function runsOnce(sidecar: { template: SidecarTemplate; values: Values }): boolean {
+  const once = sidecar.template.runOnce;
+  return typeof once === 'boolean' ? once : isSet(sidecar.values.get(once.whenSet));
+}
+
 function renderFresh(sidecar: Sidecar, watched: readonly string[]): JsonObject {
   const body = render(sidecar.template.container, sidecar.values);
   const container: JsonObject = { name: sidecar.template.name, ...(isObject(body) ? body : {}) };
   renameMounts(container, sidecar.template);
   addPodVolumeMounts(container, sidecar, watched);
-  container.restartPolicy = 'Always';
+  if (!runsOnce(sidecar)) container.restartPolicy = 'Always';
   return container;
 }
 

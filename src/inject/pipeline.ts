@@ -3,7 +3,7 @@ import { deepEqual, isArray, isObject, nestedDeeperThan, type Json, type JsonObj
 import type { TemplateSet } from '../templates/types.js';
 import { annotationKeys, readAnnotations } from './annotations.js';
 import { describeObject } from './describe.js';
-import { mergeSidecars, type Sidecar } from './merge.js';
+import { mergeSidecars, runsOnce, type Sidecar } from './merge.js';
 import { podLabelWarnings, unusedParameterWarnings } from './misplaced.js';
 import { chooseSidecars } from './order.js';
 import { resolveParameters } from './parameters.js';
@@ -50,7 +50,12 @@ function repairs(
     const had = before.find((c) => nameOf(c) === name);
     const has = after.find((c) => nameOf(c) === name);
     if (had === undefined) out.push(`sidecar ${name} had been removed; it is injected again`);
-    else if (isObject(had) && had.restartPolicy !== 'Always') {
+    else if (
+      isObject(had) &&
+      isObject(has) &&
+      has.restartPolicy === 'Always' &&
+      had.restartPolicy !== 'Always'
+    ) {
       out.push(`sidecar ${name} had lost restartPolicy: Always (another webhook?); it is restored`);
     } else if (!deepEqual(had, has ?? null)) out.push(`sidecar ${name} had been modified; it is restored`);
   }
@@ -181,8 +186,9 @@ export function injectPod(input: unknown, options: InjectOptions): InjectOutcome
   if (problems.length > 0) return refuse(problems, warnings);
   objectAt(objectAt(pod, 'metadata'), 'annotations')[keys.status] = statusValue(sidecars);
   const names = sidecars.map((s) => s.template.name);
+  const runOnce = sidecars.filter(runsOnce).map((s) => s.template.name);
   reconcile(pod, input, new Set(names), addedVolumes(sidecars.map((s) => s.template)));
-  const invalid = verifyPod(pod, names);
+  const invalid = verifyPod(pod, names, new Set(runOnce));
   if (invalid.length > 0)
     return refuse([`the injected Pod would be invalid: ${invalid.join('; ')}`], warnings);
   warnings.push(...unused(names));
@@ -190,7 +196,8 @@ export function injectPod(input: unknown, options: InjectOptions): InjectOutcome
   if (patch.length > 0) warnings.push(...repairs(input, pod, previous.sidecars, names));
   const plans = sidecars.map(({ template: { name }, position }) => {
     const p = planned.get(name);
-    return { name, reason: p?.reason ?? 'requested', position, parameters: p?.parameters ?? {} };
+    const once = runOnce.includes(name) ? { runOnce: true as const } : {};
+    return { name, reason: p?.reason ?? 'requested', position, parameters: p?.parameters ?? {}, ...once };
   });
-  return { decision: 'inject', object, pod, patch, sidecars: names, plan: plans, warnings };
+  return { decision: 'inject', object, pod, patch, sidecars: names, runOnce, plan: plans, warnings };
 }

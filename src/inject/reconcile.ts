@@ -31,7 +31,9 @@ function keepExisting(desired: Json[], existing: Map<string, Json>, ours: Readon
   return desired.map((item) => {
     const name = nameOf(item);
     const have = name === undefined || !ours.has(name) ? undefined : existing.get(name);
-    return have !== undefined && contains(comparable(have, item), item) ? have : item;
+    // Another webhook's restartPolicy would turn a run-once init container into a sidecar.
+    const same = isObject(have) && isObject(item) && have.restartPolicy === item.restartPolicy;
+    return have !== undefined && same && contains(comparable(have, item), item) ? have : item;
   });
 }
 

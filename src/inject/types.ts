@@ -31,6 +31,8 @@ export interface PlannedSidecar {
   /** Where it starts: "first", "after vault-agent", "after init container migrate". */
   position: string;
   parameters: Record<string, PlannedParameter>;
+  /** Runs once to completion as a plain init container, not as a native sidecar. */
+  runOnce?: true;
 }
 
 interface Common {
@@ -50,5 +52,7 @@ export type InjectOutcome =
       patch: Operation[];
       /** Injected sidecars in start order. */
       sidecars: string[];
+      /** Those of them that run once to completion as plain init containers (no restartPolicy). */
+      runOnce: string[];
       plan: PlannedSidecar[];
     });

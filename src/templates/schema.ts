@@ -19,6 +19,7 @@ const SPEC_FIELDS = new Set([
   'after',
   'exactlyOneOf',
   'shareProcessNamespace',
+  'runOnce',
   'parameters',
   'container',
   'volumes',
@@ -261,8 +262,9 @@ function parseContainer(value: Json | undefined, volumes: Set<string>, problems:
   return value;
 }
 
-function parseShareProcessNamespace(
+function parseSwitch(
   value: Json | undefined,
+  field: string,
   problems: Problems,
 ): boolean | { whenSet: string } {
   if (value === undefined) return false;
@@ -270,7 +272,7 @@ function parseShareProcessNamespace(
   if (isObject(value) && typeof value.whenSet === 'string' && Object.keys(value).length === 1) {
     return { whenSet: value.whenSet };
   }
-  problems.add('spec.shareProcessNamespace', 'must be true, false or { whenSet: <parameter> }');
+  problems.add(field, 'must be true, false or { whenSet: <parameter> }');
   return false;
 }
 
@@ -304,8 +306,10 @@ function checkReferences(template: SidecarTemplate, problems: Problems): void {
       problems.add(ref.path, `'${ref.name}' is not a list parameter`);
   }
   const groups = template.exactlyOneOf.flat();
-  const spn = template.shareProcessNamespace;
-  const named = [...groups, ...(typeof spn === 'object' ? [spn.whenSet] : [])];
+  const switches = [template.shareProcessNamespace, template.runOnce].flatMap((s) =>
+    typeof s === 'object' ? [s.whenSet] : [],
+  );
+  const named = [...groups, ...switches];
   for (const name of named) {
     if (!declared.has(name)) problems.add('spec', `refers to undeclared parameter '${name}'`);
   }
@@ -374,7 +378,8 @@ export function parseTemplate(
     requires: stringList(spec.requires, 'spec.requires', problems),
     after: stringList(spec.after, 'spec.after', problems),
     exactlyOneOf: parseGroups(spec.exactlyOneOf, problems),
-    shareProcessNamespace: parseShareProcessNamespace(spec.shareProcessNamespace, problems),
+    shareProcessNamespace: parseSwitch(spec.shareProcessNamespace, 'spec.shareProcessNamespace', problems),
+    runOnce: parseSwitch(spec.runOnce, 'spec.runOnce', problems),
     container: parseContainer(spec.container, volumeNames, problems),
     volumes,
     appMounts,

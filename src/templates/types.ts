@@ -54,6 +54,11 @@ export interface SidecarTemplate {
   exactlyOneOf: readonly (readonly string[])[];
   /** true, false, or the parameter whose presence turns it on. */
   shareProcessNamespace: boolean | { whenSet: string };
+  /**
+   * Runs once to completion as a plain init container (no `restartPolicy: Always`, no probes)
+   * instead of as a native sidecar: true, false, or the parameter whose presence turns it on.
+   */
+  runOnce: boolean | { whenSet: string };
   /** The core/v1 Container, with parameter placeholders and `$when` conditions still in it. */
   container: JsonObject;
   /** Volumes added to the Pod, with template-local names. */

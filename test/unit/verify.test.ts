@@ -39,6 +39,24 @@ describe('verifyPod', () => {
       /sidecar s lacks restartPolicy: Always/,
     ],
     [
+      'a run-once sidecar without restartPolicy',
+      { initContainers: [{ name: 'once' }, sidecar('s')], containers: [{ name: 'app' }] },
+      ['once', 's'],
+      undefined,
+    ],
+    [
+      'a run-once sidecar given restartPolicy',
+      { initContainers: [sidecar('once')], containers: [{ name: 'app' }] },
+      ['once'],
+      /sidecar once runs once, but has restartPolicy "Always"/,
+    ],
+    [
+      'a run-once sidecar with a probe',
+      { initContainers: [{ name: 'once', startupProbe: {} }], containers: [{ name: 'app' }] },
+      ['once'],
+      /sidecar once runs once as a plain init container, which cannot have a startupProbe/,
+    ],
+    [
       'out of order',
       { initContainers: [sidecar('b'), sidecar('a')], containers: [{ name: 'app' }] },
       ['a', 'b'],
@@ -47,7 +65,7 @@ describe('verifyPod', () => {
   ];
   for (const [name, spec, sidecars, want] of cases) {
     it(name, () => {
-      const problems = verifyPod({ spec }, sidecars);
+      const problems = verifyPod({ spec }, sidecars, new Set(['once']));
       if (want === undefined) assert.deepEqual(problems, []);
       else
         assert.ok(

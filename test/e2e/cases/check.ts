@@ -70,7 +70,8 @@ async function tightenedTemplates(dir: string): Promise<void> {
   await cp(builtinTemplateDir(), dir, { recursive: true });
   const otel = join(dir, 'otel-collector.yaml');
   const text = await readFile(otel, 'utf8');
-  const tightened = text.replace(/pattern: '\(https\?:\/\/\)\?/, "pattern: '(https://)");
+  // The endpoint's alternatives are host:port|https?://…: https://… only.
+  const tightened = text.replace(/pattern: '[^'\n]*?\|https\?:\/\//, "pattern: 'https://");
   assert.notEqual(tightened, text, 'the otel-collector pattern was not found');
   await writeFile(otel, tightened);
   const shipper = join(dir, 'log-shipper.yaml');

@@ -32,6 +32,9 @@ const DICTIONARY: Record<string, readonly string[]> = {
   'vault-agent.secret': ['secret/data/web', 'database/creds/ro'],
   'vault-agent.address': ['https://vault.vault.svc:8200', 'http://[::1]:8200'],
   'vault-agent.ca-secret': ['vault-ca'],
+  'vault-agent.secrets': ['db.json=database/creds/ro', 'a.json=secret/data/a, b.json=secret/data/b'],
+  'vault-agent.templates': ['app.env=app.env.ctmpl'],
+  'vault-agent.namespace': ['admin', 'admin/team-a/'],
   'otel-collector.endpoint': [
     'otel-gateway.observability:4317',
     'https://otlp.example.com:443',

@@ -175,7 +175,7 @@ export function checkRepair(templates: TemplateSet, c: DamageCase): string {
     `re-injecting the damaged Pod gave ${second.decision}: ${JSON.stringify(second)}`,
   );
   assertSame(applied(broken, second.patch), second.pod, 'the repair patch does not apply');
-  assert.deepEqual(verifyPod(second.pod, second.sidecars), []);
+  assert.deepEqual(verifyPod(second.pod, second.sidecars, new Set(second.runOnce)), []);
   assert.deepEqual(second.sidecars, first.sidecars);
   const after = listAt(specOf(second.pod), 'initContainers');
   for (const original of listAt(specOf(first.pod), 'initContainers')) {

@@ -164,7 +164,7 @@ function checkPatched(
   const direct = injectPod(pod, injectOptions(templates, { namespace: want.namespace, prefix }));
   assert.ok(direct.decision === 'inject', `the handler patched what the core ${direct.decision}s`);
   assertSame(result, direct.pod, 'the patched Pod differs from what the core injects');
-  assert.deepEqual(verifyPod(direct.pod, direct.sidecars), []);
+  assert.deepEqual(verifyPod(direct.pod, direct.sidecars, new Set(direct.runOnce)), []);
   const again = injectPod(result, injectOptions(templates, { namespace: want.namespace, prefix }));
   assert.ok(again.decision === 'inject' && again.patch.length === 0, 'patching again would change the Pod');
   assert.equal(handled.record.decision, 'injected');
