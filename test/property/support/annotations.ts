@@ -45,7 +45,15 @@ const DICTIONARY: Record<string, readonly string[]> = {
   'otel-collector.headers': ['x-honeycomb-team=api-key', 'api-key=key, x-dataset=dataset'],
   'otel-collector.headers-secret': ['honeycomb', 'otlp.auth'],
   'log-shipper.path': ['/var/log/app', '/logs', '/config'],
-  'log-shipper.output': ['stdout', 'forward://fluentd.logging:24224', 'http://logs.example.com:8080/in'],
+  'log-shipper.output': [
+    'stdout',
+    'forward://fluentd.logging:24224',
+    'http://logs.example.com:8080/in',
+    'loki://loki.monitoring',
+    'es://elasticsearch.logging:9200',
+  ],
+  'log-shipper.multiline': ['java', 'go, python'],
+  'log-shipper.labels': ['job=web', 'job=web, env=prod'],
   'config-watcher.process': ['nginx', '/usr/sbin/nginx'],
   'config-watcher.url': ['http://127.0.0.1:9090/-/reload', 'http://[::1]:8080/reload?now=1'],
 };
