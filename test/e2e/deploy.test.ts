@@ -223,19 +223,26 @@ void describe('deploy/overlays/cert-manager', () => {
     ).find((v) => isObject(v.secret));
     assert.equal(at(serving, 'spec', 'secretName'), at(secretVolume, 'secret', 'secretName'));
     assert.ok(stringsAt(serving, 'spec', 'dnsNames').includes('sidekick.sidekick.svc'));
-    // The patches delete exactly the base's certs Job and its account and permissions.
-    const deleted = (await loadManifest(`${dir}/without-certs-job.yaml`)).map(
-      (o) => `${str(o.kind)}/${str(at(o, 'metadata', 'name'))}`,
+    // The built overlay is the base without its certs Job and that Job's account and
+    // permissions, plus cert-manager's objects, the webhooks annotated.
+    const overlay = await loadKustomization(dir);
+    const key = (o: JsonObject): string => `${str(o.kind)}/${str(at(o, 'metadata', 'name'))}`;
+    const isCerts = (o: JsonObject): boolean =>
+      isObject(o.metadata) &&
+      isObject(o.metadata.labels) &&
+      o.metadata.labels['app.kubernetes.io/component'] === 'certs';
+    assert.ok(base.filter(isCerts).length >= 6, base.filter(isCerts).map(key).join(', '));
+    assert.deepEqual(
+      overlay.map(key).sort(),
+      [...base.filter((o) => !isCerts(o)), ...certificates].map(key).sort(),
     );
-    const certsParts = base
-      .filter(
-        (o) =>
-          isObject(o.metadata) &&
-          isObject(o.metadata.labels) &&
-          o.metadata.labels['app.kubernetes.io/component'] === 'certs',
-      )
-      .map((o) => `${str(o.kind)}/${str(at(o, 'metadata', 'name'))}`);
-    assert.deepEqual(deleted.sort(), certsParts.sort());
+    for (const kind of ['MutatingWebhookConfiguration', 'ValidatingWebhookConfiguration'])
+      for (const config of overlay.filter((o) => o.kind === kind))
+        assert.equal(
+          at(config, 'metadata', 'annotations', 'cert-manager.io/inject-ca-from'),
+          from,
+          key(config),
+        );
   });
 });
 

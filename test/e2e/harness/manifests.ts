@@ -1,30 +1,14 @@
-import { readFile, stat } from 'node:fs/promises';
-import { join } from 'node:path';
-import { parse, parseAllDocuments } from 'yaml';
+import { readFile } from 'node:fs/promises';
+import { parseAllDocuments } from 'yaml';
 import { isObject, type JsonObject } from '../../../src/json.js';
+import { kustomizeBuild } from '../../tools/tools.js';
 
-// The harness applies a kustomization's resources as they are; anything that would make
-// `kubectl apply -k` produce something else must not appear.
-const UNDERSTOOD = new Set(['apiVersion', 'kind', 'resources']);
-
-/** The objects of a kustomization (resources only), in order; nested kustomizations are followed. */
-export async function loadKustomization(dir: string): Promise<JsonObject[]> {
-  const file = join(dir, 'kustomization.yaml');
-  const kustomization: unknown = parse(await readFile(file, 'utf8'));
-  if (!isObject(kustomization) || !Array.isArray(kustomization.resources)) {
-    throw new Error(`${file}: no resources list`);
-  }
-  const extra = Object.keys(kustomization).filter((key) => !UNDERSTOOD.has(key));
-  if (extra.length > 0)
-    throw new Error(`${file}: the e2e harness applies resources only, not ${extra.join(', ')}`);
-  const objects: JsonObject[] = [];
-  for (const entry of kustomization.resources) {
-    if (typeof entry !== 'string') throw new Error(`${file}: a resource that is not a path`);
-    const path = join(dir, entry);
-    if ((await stat(path)).isDirectory()) objects.push(...(await loadKustomization(path)));
-    else objects.push(...(await loadManifest(path)));
-  }
-  return objects;
+/**
+ * The objects of a kustomization as `kubectl apply -k` would apply them: the real kustomize's
+ * `build` output (test/tools), in its order.
+ */
+export function loadKustomization(dir: string, version?: string): Promise<JsonObject[]> {
+  return Promise.resolve(kustomizeBuild(dir, version));
 }
 
 export async function loadManifest(path: string): Promise<JsonObject[]> {
