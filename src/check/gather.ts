@@ -22,6 +22,8 @@ export interface GatherOptions {
   validatingWebhook: string;
   secret: string;
   templatesConfigMap: string;
+  /** The server's `--image`, which the templates' hash includes. */
+  image?: string;
 }
 
 const WORKLOADS: readonly [string, string][] = [
@@ -72,7 +74,11 @@ async function currentTemplates(api: RawApi, options: GatherOptions): Promise<Te
     const files = Object.entries(data)
       .filter(([key, text]) => isTemplateFile(key) && typeof text === 'string')
       .map(([key, text]) => ({ path: `${described}: ${key}`, text: typeof text === 'string' ? text : '' }));
-    const load = parseTemplateFiles(files, described);
+    const load = parseTemplateFiles(
+      files,
+      described,
+      options.image === undefined ? {} : { image: options.image },
+    );
     return load.ok ? load.set : `${described} is invalid: ${load.problems.join('; ')}`;
   } catch (error) {
     return `${described} cannot be read: ${error instanceof Error ? error.message : String(error)}`;

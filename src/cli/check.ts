@@ -9,6 +9,7 @@ import { loadTemplates } from './input.js';
 import { loadKubeConfig } from './kubeconfig.js';
 import {
   COMMON_OPTIONS,
+  imageOption,
   parseOptions,
   usage,
   UsageError,
@@ -46,9 +47,10 @@ const SPECS = {
 async function templateSets(
   io: CommandIo,
   dir: string | undefined,
+  image: string,
 ): Promise<{ fallback: TemplateSet; preview: TemplateSet | undefined } | undefined> {
-  const fallback = await loadTemplates(io, undefined);
-  const preview = dir === undefined ? undefined : await loadTemplates(io, dir);
+  const fallback = await loadTemplates(io, undefined, image);
+  const preview = dir === undefined ? undefined : await loadTemplates(io, dir, image);
   if (!fallback || (dir !== undefined && !preview)) return undefined;
   return { fallback, preview };
 }
@@ -60,6 +62,7 @@ function gatherOptions(options: ParsedOptions<typeof SPECS>): GatherOptions {
     validatingWebhook: options['validating-webhook'] ?? 'sidekick-workloads',
     secret: options.secret ?? 'sidekick-tls',
     templatesConfigMap: options['templates-configmap'] ?? DEFAULT_TEMPLATES_CONFIGMAP,
+    image: imageOption(options.image),
   };
 }
 
@@ -78,7 +81,7 @@ export const check: Command = async (io) => {
   const output = options.output ?? 'table';
   if (output !== 'table' && output !== 'json')
     throw new UsageError(`-o must be table or json, got '${output}'`);
-  const sets = await templateSets(io, options.templates);
+  const sets = await templateSets(io, options.templates, imageOption(options.image));
   if (!sets) return 1;
   const namespace = options.namespace ?? 'sidekick';
   let snapshot;

@@ -72,9 +72,10 @@ export async function readInputs(io: CommandIo, files: readonly string[]): Promi
 export async function loadTemplates(
   io: CommandIo,
   dir: string | undefined,
+  image: string,
 ): Promise<TemplateSet | undefined> {
   const path = dir === undefined ? builtinTemplateDir() : resolve(io.cwd, dir);
-  const load = await loadTemplateDir(path);
+  const load = await loadTemplateDir(path, { image });
   if (load.ok) return load.set;
   io.stderr.write(
     `sidekick: the templates in ${path} are invalid:\n${load.problems.map((p) => `  ${p}\n`).join('')}`,

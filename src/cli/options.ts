@@ -1,4 +1,5 @@
 import { parseArgs } from 'node:util';
+import { DEFAULT_IMAGE } from '../identity.js';
 
 export interface OptionSpec {
   type: 'string' | 'boolean';
@@ -91,6 +92,11 @@ export const COMMON_OPTIONS = {
     description: 'directory of SidecarTemplates (default: the built-in templates/)',
   },
   prefix: { type: 'string', default: 'sidekick.dev', description: 'annotation and label prefix' },
+  image: {
+    type: 'string',
+    default: DEFAULT_IMAGE,
+    description: "sidekick's own image: what a template's '{{ sidekick.image }}' stands for",
+  },
   'log-level': {
     type: 'string',
     default: 'info',
@@ -98,3 +104,11 @@ export const COMMON_OPTIONS = {
   },
   help: { type: 'boolean', short: 'h', description: 'show this help' },
 } as const satisfies OptionSpecs;
+
+/** `--image`: a reference without spaces or braces (the placeholder cannot stand for itself). */
+export function imageOption(value: string | undefined): string {
+  if (value === undefined) return DEFAULT_IMAGE;
+  if (!/^[^\s{}]+$/.test(value))
+    throw new UsageError(`--image must be an image reference, got ${JSON.stringify(value)}`);
+  return value;
+}

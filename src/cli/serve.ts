@@ -8,7 +8,7 @@ import { DEFAULT_SHUTDOWN_DEADLINE_MS, startServer, type RunningServer } from '.
 import type { TlsFiles } from '../server/tls.js';
 import { builtinTemplateDir } from '../templates/load.js';
 import type { Command, CommandIo } from './command.js';
-import { COMMON_OPTIONS, parseOptions, usage, UsageError, type OptionSpecs } from './options.js';
+import { COMMON_OPTIONS, imageOption, parseOptions, usage, UsageError, type OptionSpecs } from './options.js';
 
 const SERVE_OPTIONS = {
   address: { type: 'string', default: '127.0.0.1', description: 'address to listen on' },
@@ -115,6 +115,7 @@ interface Settings {
   prefix: string | undefined;
   workloads: WorkloadsMode;
   templatesConfigMap: string;
+  image: string;
 }
 
 function workloadsMode(value: string | undefined): WorkloadsMode {
@@ -140,6 +141,7 @@ function settings(options: ServeOptions, io: CommandIo): Settings {
     prefix: options.prefix,
     workloads: workloadsMode(options.workloads),
     templatesConfigMap: options['templates-configmap'] ?? DEFAULT_TEMPLATES_CONFIGMAP,
+    image: imageOption(options.image),
   };
 }
 
@@ -177,6 +179,7 @@ async function run(config: Settings, tls: TlsFiles): Promise<number> {
       maxBodyBytes: config.maxBodyBytes,
       workloads: config.workloads,
       templatesConfigMap: config.templatesConfigMap,
+      image: config.image,
       logger,
       processMetrics: true,
     });

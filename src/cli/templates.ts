@@ -3,7 +3,7 @@ import { builtinTemplateDir, loadTemplateDir } from '../templates/load.js';
 import { formatValue } from '../templates/parameter-value.js';
 import type { ParameterSpec, TemplateSet } from '../templates/types.js';
 import type { Command } from './command.js';
-import { COMMON_OPTIONS, parseOptions, usage, UsageError } from './options.js';
+import { COMMON_OPTIONS, imageOption, parseOptions, usage, UsageError } from './options.js';
 
 function describeParameter(p: ParameterSpec): string {
   const type = p.type === 'enum' ? `enum(${(p.values ?? []).join('|')})` : p.type;
@@ -41,7 +41,7 @@ export const templates: Command = async (io) => {
   if (rest.length > 0) throw new UsageError(`unexpected arguments: ${rest.join(' ')}`);
   const given = dirArg ?? options.templates;
   const dir = given === undefined ? builtinTemplateDir() : resolve(io.cwd, given);
-  const load = await loadTemplateDir(dir);
+  const load = await loadTemplateDir(dir, { image: imageOption(options.image) });
   if (!load.ok) {
     io.stderr.write(
       `${dir}: ${load.problems.length} problem(s):\n${load.problems.map((p) => `  ${p}\n`).join('')}`,

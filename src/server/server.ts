@@ -5,6 +5,7 @@ import type { AddressInfo } from 'node:net';
 import { dirname } from 'node:path';
 import type { ReviewDeps, ValidateDeps, WorkloadsMode } from '../admission/index.js';
 import type { Logger } from '../log.js';
+import { loadTemplateDir } from '../templates/load.js';
 import { startTemplateReloader, type TemplateReload, type TemplateReloader } from '../templates/reloader.js';
 import type { TemplateSet } from '../templates/types.js';
 import { createApp, mutateEndpoint, MUTATE_PATH, type AppDeps, type Readiness } from './app.js';
@@ -48,6 +49,8 @@ export interface ServerOptions {
   workloads?: WorkloadsMode;
   /** The templates ConfigMap in injectorNamespace that /validate checks. */
   templatesConfigMap?: string;
+  /** What the templates' `{{ sidekick.image }}` stands for (default: this version's image). */
+  image?: string;
 }
 
 export type TlsReload = { ok: true; material: TlsMaterial } | { ok: false; problem: string };
@@ -88,6 +91,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
 
   const templates = await startTemplateReloader({
     dir: options.templatesDir,
+    load: (dir) => loadTemplateDir(dir, options.image === undefined ? {} : { image: options.image }),
     debounceMs,
     pollMs,
     onReload: (event) => {

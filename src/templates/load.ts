@@ -3,7 +3,8 @@ import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseAllDocuments } from 'yaml';
-import type { Json } from '../json.js';
+import { DEFAULT_IMAGE } from '../identity.js';
+import { isObject, type Json } from '../json.js';
 import { restrictedViolations } from './restricted.js';
 import { parseTemplate } from './schema.js';
 import type { SidecarTemplate, TemplateLoad, TemplateSet } from './types.js';
@@ -73,8 +74,57 @@ function crossCheck(templates: ReadonlyMap<string, SidecarTemplate>): string[] {
   return problems;
 }
 
+export interface LoadOptions {
+  /** What `{{ sidekick.image }}` stands for: sidekick's own image (`--image`). */
+  image?: string;
+}
+
+/**
+ * The one placeholder a template may hold outside its parameters, and only as the whole of
+ * spec.container.image: sidekick's own image, given once to the server (`--image`), so that an
+ * override of the image reaches config-watcher's sidecars too. Parameters never pick an image.
+ */
+export const SIDEKICK_IMAGE_PLACEHOLDER = '{{ sidekick.image }}';
+const WHOLE_PLACEHOLDER = /^\{\{\s*sidekick\.image\s*\}\}$/;
+const ANY_PLACEHOLDER = /\{\{\s*sidekick\.image\s*\}\}/;
+
+function placeholderPaths(value: Json, path: string): string[] {
+  if (typeof value === 'string') return ANY_PLACEHOLDER.test(value) ? [path] : [];
+  if (Array.isArray(value)) return value.flatMap((item, i) => placeholderPaths(item, `${path}[${i}]`));
+  if (isObject(value))
+    return Object.entries(value).flatMap(([key, item]) =>
+      placeholderPaths(item, path === '' ? key : `${path}.${key}`),
+    );
+  return [];
+}
+
+/** The document with its image placeholder replaced, or the places it may not stand. */
+function withSidekickImage(
+  content: Json,
+  image: string,
+  source: string,
+): { content: Json; problems: string[] } {
+  const container = isObject(content) && isObject(content.spec) ? content.spec.container : undefined;
+  let replaced = content;
+  if (isObject(container) && typeof container.image === 'string' && WHOLE_PLACEHOLDER.test(container.image)) {
+    replaced = structuredClone(content);
+    const spec = isObject(replaced) ? replaced.spec : undefined;
+    if (isObject(spec) && isObject(spec.container)) spec.container.image = image;
+  }
+  const problems = placeholderPaths(replaced, '').map(
+    (path) =>
+      `${source}: ${path}: ${SIDEKICK_IMAGE_PLACEHOLDER} stands only as the whole of spec.container.image`,
+  );
+  return { content: replaced, problems };
+}
+
 /** Pure: the files' texts in, a checked set or every problem out. */
-export function parseTemplateFiles(files: readonly TemplateFile[], dir: string): TemplateLoad {
+export function parseTemplateFiles(
+  files: readonly TemplateFile[],
+  dir: string,
+  options: LoadOptions = {},
+): TemplateLoad {
+  const image = options.image ?? DEFAULT_IMAGE;
   const problems: string[] = [];
   const templates = new Map<string, SidecarTemplate>();
   for (const file of files) {
@@ -83,8 +133,11 @@ export function parseTemplateFiles(files: readonly TemplateFile[], dir: string):
         problems.push(...doc.errors.map((e) => `${file.path}: YAML: ${e.message.split('\n')[0] ?? ''}`));
         continue;
       }
-      const content = doc.toJS({ maxAliasCount: 50 }) as Json;
-      if (content === null) continue;
+      const raw = doc.toJS({ maxAliasCount: 50 }) as Json;
+      if (raw === null) continue;
+      const { content, problems: misplaced } = withSidekickImage(raw, image, file.path);
+      problems.push(...misplaced);
+      if (misplaced.length > 0) continue;
       const { template, problems: found } = parseTemplate(content, file.path);
       problems.push(...found);
       if (!template) continue;
@@ -109,12 +162,12 @@ export function parseTemplateFiles(files: readonly TemplateFile[], dir: string):
   return { ok: true, set };
 }
 
-export async function loadTemplateDir(dir: string): Promise<TemplateLoad> {
+export async function loadTemplateDir(dir: string, options: LoadOptions = {}): Promise<TemplateLoad> {
   let files: TemplateFile[];
   try {
     files = await readTemplateFiles(dir);
   } catch (error) {
     return { ok: false, problems: [`${dir}: ${error instanceof Error ? error.message : String(error)}`] };
   }
-  return parseTemplateFiles(files, dir);
+  return parseTemplateFiles(files, dir, options);
 }

@@ -4,8 +4,12 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { existsSync, readdirSync } from 'node:fs';
-import { join } from 'node:path';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, relative } from 'node:path';
 import { describe, it } from 'node:test';
+import { stringify } from 'yaml';
+import { sidekickImages } from '../tools/images.js';
 import { KUSTOMIZE_VERSIONS, kustomizeBuild, toolPath } from '../tools/tools.js';
 import { repoPath } from '../support/paths.js';
 
@@ -45,4 +49,37 @@ void describe('kustomize', () => {
       for (const other of rest) assert.deepEqual(other, first);
     });
   }
+});
+
+void describe("one image reference: an overlay's `images:`", () => {
+  void it('reaches the Deployment, the certs Job, SIDEKICK_IMAGE and so config-watcher', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'sidekick-kustomize-'));
+    try {
+      for (const [name, base] of [
+        ['base', 'deploy/base'],
+        ['cert-manager', 'deploy/overlays/cert-manager'],
+      ] as const) {
+        const overlay = join(dir, name);
+        await mkdir(overlay);
+        await writeFile(
+          join(overlay, 'kustomization.yaml'),
+          stringify({
+            resources: [relative(overlay, repoPath(base))],
+            images: [{ name: 'ghcr.io/sidekick-dev/sidekick', newName: 'registry.example/sk', newTag: '9' }],
+          }),
+        );
+        for (const version of KUSTOMIZE_VERSIONS) {
+          const objects = kustomizeBuild(overlay, version);
+          const references = sidekickImages(objects);
+          const what = `${name} with kustomize ${version}`;
+          assert.ok(references.length >= (name === 'base' ? 4 : 3), `${what}: ${JSON.stringify(references)}`);
+          for (const reference of references)
+            assert.equal(reference.image, 'registry.example/sk:9', `${what}: ${reference.where}`);
+          assert.doesNotMatch(stringify(objects), /ghcr\.io\/sidekick-dev/, what);
+        }
+      }
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
 });

@@ -7,9 +7,9 @@ import { mkdtemp, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { parse } from 'yaml';
 import { writeImageArchive } from '../../scripts/image/archive.js';
 import { readFinalStage } from '../../scripts/image/dockerfile.js';
+import { loadTemplateDir } from '../../src/templates/load.js';
 import { repoPath } from '../support/paths.js';
 
 describe('readFinalStage', () => {
@@ -72,11 +72,16 @@ describe("the repository's Dockerfile", () => {
     assert.match(stage.args.NODE_VERSION ?? '', /^\d+\.\d+\.\d+$/);
     assert.equal(stage.labels['org.opencontainers.image.version'], version);
     assert.match(stage.user, /^\d+:\d+$/, 'a numeric user, for runAsNonRoot');
-    const template = parse(await readFile(repoPath('templates/config-watcher.yaml'), 'utf8')) as {
-      spec: { container: { image: string; command: string[] } };
-    };
-    assert.deepEqual(template.spec.container.command, stage.entrypoint);
-    assert.equal(template.spec.container.image, `ghcr.io/sidekick-dev/sidekick:${version}`);
+    // As the server loads it: the template names sidekick's image by the one placeholder.
+    const load = await loadTemplateDir(repoPath('templates'));
+    assert.ok(load.ok);
+    const container = load.set.templates.get('config-watcher')?.container;
+    assert.ok(container);
+    assert.deepEqual(container.command, stage.entrypoint);
+    assert.equal(container.image, `ghcr.io/sidekick-dev/sidekick:${version}`);
+    const other = await loadTemplateDir(repoPath('templates'), { image: 'registry.example/sk:1' });
+    assert.ok(other.ok);
+    assert.equal(other.set.templates.get('config-watcher')?.container.image, 'registry.example/sk:1');
   });
 });
 

@@ -3,12 +3,12 @@
 // Proxy and OpenTelemetry Collector at the templates' versions, named stand-ins for Vault Agent
 // and Fluent Bit, and the suite's own pause and app images. Each program image carries the exact
 // reference its template names, so the templates run unchanged.
-import { readFile, readdir, mkdtemp, mkdir, copyFile, symlink, rm, chmod } from 'node:fs/promises';
+import { mkdtemp, mkdir, copyFile, symlink, rm, chmod } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { parse } from 'yaml';
 import { writeImageArchive, type ImageConfig, type WrittenImage } from '../../../scripts/image/archive.js';
 import { buildSidekickImage } from '../../../scripts/image/sidekick-image.js';
+import { loadTemplateDir } from '../../../src/templates/load.js';
 import { repoPath } from '../../support/paths.js';
 import type { Programs } from './programs.js';
 
@@ -39,18 +39,17 @@ export interface BuiltImage extends WrittenImage {
   template?: string;
 }
 
-/** Where an image of a template comes from: the container image each template names. */
+/**
+ * Where an image of a template comes from: the container image each built-in template names, as
+ * the server loads them (config-watcher's '{{ sidekick.image }}' is the default --image).
+ */
 export async function templateImages(): Promise<Map<string, string>> {
-  const dir = repoPath('templates');
+  const load = await loadTemplateDir(repoPath('templates'));
+  if (!load.ok) throw new Error(`the built-in templates are invalid: ${load.problems.join('; ')}`);
   const images = new Map<string, string>();
-  for (const file of (await readdir(dir)).filter((f) => f.endsWith('.yaml')).sort()) {
-    const doc = parse(await readFile(join(dir, file), 'utf8')) as {
-      metadata?: { name?: string };
-      spec?: { container?: { image?: string } };
-    };
-    const name = doc.metadata?.name;
-    const image = doc.spec?.container?.image;
-    if (name !== undefined && image !== undefined) images.set(name, image);
+  for (const [name, template] of load.set.templates) {
+    const image = template.container.image;
+    if (typeof image === 'string') images.set(name, image);
   }
   return images;
 }
