@@ -24,6 +24,10 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<Command> }
     summary: 'the config-watcher agent: reload an app when mounted config changes',
     load: async () => (await import('./cli/watch.js')).watch,
   },
+  relay: {
+    summary: 'the config relay: one watch for the cluster, streamed to config-watchers by their Pod tokens',
+    load: async () => (await import('./cli/relay.js')).relay,
+  },
   check: {
     summary:
       'check a live cluster: webhook health, opt-ins, workloads the templates refuse or change, stale Pods',

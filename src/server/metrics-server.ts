@@ -1,11 +1,11 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from '../log.js';
-import type { Metrics } from './metrics.js';
+import type { Registry } from 'prom-client';
 
-/** Prometheus scrapes over plain HTTP on its own port, apart from the webhook's TLS listener. */
+/** Prometheus scrapes over plain HTTP on its own port, apart from the TLS listener (webhook or relay). */
 export async function startMetricsServer(
-  metrics: Metrics,
+  metrics: { registry: Registry },
   address: string,
   port: number,
   logger: Logger,

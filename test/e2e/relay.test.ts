@@ -1,0 +1,289 @@
+// `sidekick relay` on a real control plane (its own: etcd, kube-apiserver, kube-controller-manager):
+// real TokenRequest tokens bound to real Pods, checked by the relay through real TokenReviews, and
+// ConfigMaps changed through the API. There is no node: the Pods stay Pending, which is all a
+// token needs. The refusals are the security model of docs/relay.md; each is asserted by status
+// and by the message the subscriber gets.
+import assert from 'node:assert/strict';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { generateCa } from '../../src/certs/generate.js';
+import type { JsonObject } from '../../src/json.js';
+import type { RelayEvent } from '../../src/relay/protocol.js';
+import { subscribe } from '../support/relay-stream.js';
+import { controlPlaneUnavailable } from './harness/binaries.js';
+import { startControlPlane, type ControlPlane } from './harness/controlplane.js';
+import { loopbackServingPair, type TlsPair } from './harness/injector.js';
+import { forgetOnExit, removeOnExit } from './harness/processes.js';
+import { RelayProcess } from './harness/relay.js';
+import { createPod, expiredCopy, podToken } from './harness/tokens.js';
+import { waitFor } from './harness/wait.js';
+
+const unavailable = controlPlaneUnavailable();
+const inCi = /^(true|1)$/i.test(process.env.CI ?? '');
+const NS = 'apps';
+
+const objectNamed =
+  (name: string, check: (data: Record<string, string>) => boolean = () => true) =>
+  (event: RelayEvent): boolean =>
+    event.event === 'object' &&
+    event.object.name === name &&
+    !('deleted' in event.object) &&
+    check(event.object.data);
+
+void describe(
+  'sidekick relay on a real control plane',
+  { skip: unavailable !== undefined && !inCi ? unavailable : false },
+  () => {
+    let cp!: ControlPlane;
+    let dir!: string;
+    let tls!: TlsPair;
+    let relay!: RelayProcess;
+    // What after() must undo, whatever before() got to.
+    const started: { cp?: ControlPlane; relay?: RelayProcess; dir?: string } = {};
+    let pod: JsonObject;
+    let token: string;
+
+    const configMap = (name: string, data: Record<string, string>): Promise<unknown> =>
+      cp.api.apply({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name, namespace: NS }, data });
+
+    before(
+      async () => {
+        if (unavailable !== undefined)
+          throw new Error(`${unavailable}. CI is set, so this suite fails instead.`);
+        dir = await mkdtemp(join(tmpdir(), 'sidekick-relay-e2e-'));
+        removeOnExit(dir);
+        started.dir = dir;
+        cp = await startControlPlane();
+        started.cp = cp;
+        await cp.api.call('POST', '/api/v1/namespaces', {
+          body: { apiVersion: 'v1', kind: 'Namespace', metadata: { name: NS } },
+        });
+        await waitFor(
+          async () =>
+            (await cp.api.request('GET', `/api/v1/namespaces/${NS}/serviceaccounts/default`)).status === 200
+              ? true
+              : undefined,
+          { timeoutMs: 30_000, what: `the default ServiceAccount of ${NS}` },
+        );
+        await configMap('app-config', { 'app.conf': 'level=1\n' });
+        await configMap('other-config', { 'x.conf': 'not yours\n' });
+        await cp.api.apply({
+          apiVersion: 'v1',
+          kind: 'Secret',
+          metadata: { name: 'app-secret', namespace: NS },
+          stringData: { pw: 'hunter2' },
+        });
+        pod = await createPod(cp.api, NS, 'app', [
+          { name: 'config', configMap: { name: 'app-config' } },
+          { name: 'gone', configMap: { name: 'not-created-yet', optional: true } },
+          { name: 'creds', secret: { secretName: 'app-secret' } },
+          {
+            name: 'bundle',
+            projected: { sources: [{ configMap: { name: 'bundle-config', optional: true } }] },
+          },
+        ]);
+        token = await podToken(cp.api, NS, pod);
+        tls = await loopbackServingPair(await generateCa('relay-e2e-ca'), dir, 'relay');
+        relay = await RelayProcess.start({
+          kubeconfigPath: cp.kubeconfigPath,
+          tls,
+          logDir: dir,
+          args: ['--rate=50'],
+        });
+        started.relay = relay;
+      },
+      { timeout: 45 * 60_000 },
+    );
+
+    after(async () => {
+      await started.relay?.process.stop();
+      await started.cp?.stop();
+      if (started.dir !== undefined) {
+        await rm(started.dir, { recursive: true, force: true });
+        forgetOnExit(started.dir);
+      }
+    });
+
+    const open = (objects: Parameters<typeof subscribe>[0]['objects'], bearer: string | undefined = token) =>
+      subscribe({ origin: relay.origin, ca: tls.ca, token: bearer, objects });
+
+    it('streams a mounted ConfigMap, then its change within seconds', async () => {
+      const stream = await open([
+        { kind: 'ConfigMap', name: 'app-config' },
+        { kind: 'ConfigMap', name: 'not-created-yet' },
+      ]);
+      try {
+        assert.equal(stream.status, 200);
+        await stream.next((e) => e.event === 'synced');
+        assert.deepEqual(
+          stream.events.map((e) =>
+            e.event === 'object' && !('deleted' in e.object)
+              ? { event: 'object', object: { ...e.object, resourceVersion: 'x' } }
+              : e,
+          ),
+          [
+            {
+              event: 'object',
+              object: {
+                kind: 'ConfigMap',
+                name: 'app-config',
+                resourceVersion: 'x',
+                data: { 'app.conf': 'level=1\n' },
+              },
+            },
+            { event: 'object', object: { kind: 'ConfigMap', name: 'not-created-yet', deleted: true } },
+            { event: 'synced' },
+          ],
+        );
+        const changedAt = performance.now();
+        await configMap('app-config', { 'app.conf': 'level=2\n' });
+        const seen = stream.events.length;
+        await stream.next(
+          objectNamed('app-config', (d) => d['app.conf'] === 'level=2\n'),
+          5000,
+          seen,
+        );
+        const latencyMs = stream.arrivals[stream.arrivals.length - 1]! - changedAt;
+        assert.ok(latencyMs < 3000, `the change took ${String(latencyMs)} ms`);
+        // An object the Pod mounts but that did not exist yet arrives when it is created.
+        await configMap('not-created-yet', { late: 'yes' });
+        await stream.next(
+          objectNamed('not-created-yet', (d) => d.late === 'yes'),
+          5000,
+          seen,
+        );
+        // A projected volume's source counts as mounted.
+        const projected = await open([{ kind: 'ConfigMap', name: 'bundle-config' }]);
+        assert.equal(projected.status, 200);
+        projected.close();
+      } finally {
+        stream.close();
+      }
+    });
+
+    it('refuses a malformed request (400) and a request without a token (401)', async () => {
+      const malformed = await subscribe({ origin: relay.origin, ca: tls.ca, token, objects: [] });
+      assert.equal(malformed.status, 400);
+      assert.match(malformed.error ?? '', /at least one configmap/);
+      const anonymous = await subscribe({
+        origin: relay.origin,
+        ca: tls.ca,
+        token: undefined,
+        objects: [{ kind: 'ConfigMap', name: 'app-config' }],
+      });
+      assert.equal(anonymous.status, 401);
+      assert.match(anonymous.error ?? '', /no bearer token/);
+    });
+
+    it('refuses a token for another audience (401)', async () => {
+      const apiToken = await podToken(cp.api, NS, pod, ['https://kubernetes.default.svc']);
+      const stream = await open([{ kind: 'ConfigMap', name: 'app-config' }], apiToken);
+      assert.equal(stream.status, 401);
+      assert.match(
+        stream.error ?? '',
+        /refused by the apiserver: .*audience|not for audience sidekick-relay/i,
+      );
+    });
+
+    it('refuses an expired token (401)', async () => {
+      const expired = await expiredCopy(token, cp.pki.serviceAccountPrivateKeyFile);
+      const stream = await open([{ kind: 'ConfigMap', name: 'app-config' }], expired);
+      assert.equal(stream.status, 401);
+      assert.match(stream.error ?? '', /expired/);
+    });
+
+    it('refuses the token of a deleted Pod (401 from TokenReview)', async () => {
+      const doomed = await createPod(cp.api, NS, 'doomed', [
+        { name: 'config', configMap: { name: 'app-config' } },
+      ]);
+      const doomedToken = await podToken(cp.api, NS, doomed);
+      await cp.api.call('DELETE', `/api/v1/namespaces/${NS}/pods/doomed`, {
+        query: { gracePeriodSeconds: '0' },
+      });
+      await waitFor(
+        async () =>
+          (await cp.api.request('GET', `/api/v1/namespaces/${NS}/pods/doomed`)).status === 404
+            ? true
+            : undefined,
+        {
+          timeoutMs: 30_000,
+          what: 'Pod doomed to be gone',
+        },
+      );
+      const stream = await open([{ kind: 'ConfigMap', name: 'app-config' }], doomedToken);
+      assert.equal(stream.status, 401);
+      assert.match(stream.error ?? '', /refused by the apiserver: .*(doomed|not found|invalidated)/i);
+    });
+
+    it('refuses a ConfigMap the Pod does not mount (403)', async () => {
+      const stream = await open([
+        { kind: 'ConfigMap', name: 'app-config' },
+        { kind: 'ConfigMap', name: 'other-config' },
+      ]);
+      assert.equal(stream.status, 403);
+      assert.equal(
+        stream.error,
+        'Pod apps/app does not mount ConfigMap other-config as a volume: a Pod gets only what it mounts',
+      );
+    });
+
+    it('refuses a Secret while --secrets is off, even one the Pod mounts (403)', async () => {
+      const stream = await open([{ kind: 'Secret', name: 'app-secret' }]);
+      assert.equal(stream.status, 403);
+      assert.match(
+        stream.error ?? '',
+        /Pod apps\/app asked for Secret app-secret: this relay does not serve Secrets/,
+      );
+    });
+
+    it('counts each refusal by reason, and the pushes', async () => {
+      const text = await relay.metrics();
+      const count = (reason: string): number =>
+        Number(
+          new RegExp(`sidekick_relay_refusals_total\\{reason="${reason}"\\} (\\d+)`).exec(text)?.[1] ?? 'NaN',
+        );
+      assert.equal(count('not-mounted'), 1);
+      assert.equal(count('secrets-disabled'), 1);
+      assert.equal(count('malformed'), 1);
+      assert.equal(count('no-token'), 1);
+      assert.ok(count('unauthenticated') + count('wrong-audience') >= 3);
+      assert.match(text, /sidekick_relay_pushes_total\{kind="ConfigMap"\} [1-9]/);
+    });
+
+    it('serves a mounted Secret with --secrets, base64 as in the API', async () => {
+      const withSecrets = await RelayProcess.start({
+        kubeconfigPath: cp.kubeconfigPath,
+        tls,
+        logDir: dir,
+        args: ['--secrets', `--namespaces=${NS}`],
+        name: 'sidekick-relay-secrets',
+      });
+      try {
+        const stream = await subscribe({
+          origin: withSecrets.origin,
+          ca: tls.ca,
+          token,
+          objects: [{ kind: 'Secret', name: 'app-secret' }],
+        });
+        assert.equal(stream.status, 200);
+        const event = await stream.next(objectNamed('app-secret'));
+        assert.ok(event.event === 'object' && !('deleted' in event.object));
+        assert.deepEqual(event.object.data, { pw: Buffer.from('hunter2').toString('base64') });
+        stream.close();
+      } finally {
+        await withSecrets.process.stop();
+      }
+    });
+
+    it('on SIGTERM tells every subscriber to reconnect, closes and exits 0', async () => {
+      const stream = await open([{ kind: 'ConfigMap', name: 'app-config' }]);
+      await stream.next((e) => e.event === 'synced');
+      const exit = relay.process.stop(15_000);
+      await stream.next((e) => e.event === 'shutdown', 10_000);
+      await stream.closed;
+      assert.deepEqual(await exit, { code: 0, signal: null });
+    });
+  },
+);
