@@ -1,13 +1,15 @@
 #!/usr/bin/env node
-// Writes deploy/base/templates-configmap.yaml from the built-in templates/ directory, so that the
-// deployed server reads the same templates as the package (kustomize cannot load files from
-// outside the kustomization's own directory). `--check` only reports whether it is current.
-import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+// Writes deploy/base/templates-configmap.yaml and the Helm chart's copy of the templates
+// (deploy/helm/sidekick/files/templates/) from the built-in templates/ directory, so that the
+// deployed server reads the same templates as the package (neither kustomize nor Helm loads files
+// from outside its own directory). `--check` only reports whether both are current.
+import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Document } from 'yaml';
 
 const templatesDir = fileURLToPath(new URL('../templates/', import.meta.url));
 const target = fileURLToPath(new URL('../deploy/base/templates-configmap.yaml', import.meta.url));
+const chartDir = fileURLToPath(new URL('../deploy/helm/sidekick/files/templates/', import.meta.url));
 
 const files = readdirSync(templatesDir, { withFileTypes: true })
   .filter((entry) => entry.isFile() && /\.ya?ml$/.test(entry.name))
@@ -35,6 +37,14 @@ doc.commentBefore =
   ' node scripts/sync-deploy-templates.mjs';
 const text = doc.toString({ lineWidth: 0, blockQuote: 'literal' });
 
+const chartFiles = (() => {
+  try {
+    return readdirSync(chartDir).sort();
+  } catch {
+    return [];
+  }
+})();
+
 if (process.argv.includes('--check')) {
   let current = '';
   try {
@@ -46,7 +56,17 @@ if (process.argv.includes('--check')) {
     console.error(`${target} is out of date with templates/: run node scripts/sync-deploy-templates.mjs`);
     process.exit(1);
   }
+  const same =
+    chartFiles.join('\n') === files.join('\n') &&
+    files.every((name) => readFileSync(chartDir + name, 'utf8') === data[name]);
+  if (!same) {
+    console.error(`${chartDir} is out of date with templates/: run node scripts/sync-deploy-templates.mjs`);
+    process.exit(1);
+  }
 } else {
   writeFileSync(target, text);
-  console.log(`wrote ${target} (${files.length} templates)`);
+  rmSync(chartDir, { recursive: true, force: true });
+  mkdirSync(chartDir, { recursive: true });
+  for (const name of files) writeFileSync(chartDir + name, data[name]);
+  console.log(`wrote ${target} and ${chartDir} (${files.length} templates)`);
 }

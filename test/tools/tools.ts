@@ -1,7 +1,10 @@
 // kustomize and helm, the real ones, built from their Go modules by build.sh beside this file
 // (cached in ~/.cache/sidekick/<tool>-<version>/) and run on deploy/.
 import { execFileSync } from 'node:child_process';
-import { parseAllDocuments } from 'yaml';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseAllDocuments, stringify } from 'yaml';
 import { isObject, type JsonObject } from '../../src/json.js';
 import { repoPath } from '../support/paths.js';
 
@@ -66,6 +69,24 @@ export function helmTemplate(args: string[] = [], chart: string = CHART): JsonOb
   const full = ['template', 'sidekick', chart, '--namespace', 'sidekick', ...args];
   const text = run(toolPath('helm', HELM_VERSION), full, `helm ${full.join(' ')}`);
   return yamlObjects(text, `helm template ${args.join(' ')}`);
+}
+
+/**
+ * `helm template` as kustomize writes it: `kustomize build` of a kustomization holding helm's
+ * output as it is, so that the Go YAML parser kubectl and helm use reads it, as for a
+ * kustomization (the yaml package reads the CEL expressions' folded scalars a little differently).
+ */
+export function helmTemplateThroughKustomize(args: string[] = []): JsonObject[] {
+  const full = ['template', 'sidekick', CHART, '--namespace', 'sidekick', ...args];
+  const text = run(toolPath('helm', HELM_VERSION), full, `helm ${full.join(' ')}`);
+  const dir = mkdtempSync(join(tmpdir(), 'sidekick-normalise-'));
+  try {
+    writeFileSync(join(dir, 'chart.yaml'), text);
+    writeFileSync(join(dir, 'kustomization.yaml'), stringify({ resources: ['chart.yaml'] }));
+    return kustomizeBuild(dir);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 }
 
 export function helm(args: string[]): string {

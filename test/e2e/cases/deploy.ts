@@ -1,15 +1,26 @@
 // deploy/base on the apiserver: every object accepted with strict field validation, the
 // webhook configuration stored as written, and the injector's own Pods admitted as restricted.
 import assert from 'node:assert/strict';
-import { isObject } from '../../../src/json.js';
+import { isObject, type JsonObject } from '../../../src/json.js';
 import { WEBHOOK, type E2eEnvironment } from '../harness/environment.js';
 import { loadKustomization } from '../harness/manifests.js';
 import { specOf } from '../harness/objects.js';
 import { repoPath } from '../../support/paths.js';
 
-export function deployCases(env: E2eEnvironment): void {
-  env.test('deploy/base is accepted as written, with strict field validation', async () => {
-    const objects = await loadKustomization(repoPath('deploy/base'));
+export interface Installation {
+  /** What the tests call it: deploy/base, the Helm chart… */
+  name: string;
+  load: () => Promise<JsonObject[]>;
+}
+
+export const BASE: Installation = {
+  name: 'deploy/base',
+  load: () => loadKustomization(repoPath('deploy/base')),
+};
+
+export function deployCases(env: E2eEnvironment, installation: Installation = BASE): void {
+  env.test(`${installation.name} is accepted as written, with strict field validation`, async () => {
+    const objects = await installation.load();
     const kinds = new Set(objects.map((o) => o.kind));
     for (const kind of [
       'Namespace',
@@ -23,7 +34,7 @@ export function deployCases(env: E2eEnvironment): void {
       'MutatingWebhookConfiguration',
       'ValidatingWebhookConfiguration',
     ]) {
-      assert.ok(kinds.has(kind), `deploy/base has no ${kind}`);
+      assert.ok(kinds.has(kind), `${installation.name} has no ${kind}`);
     }
     for (const object of objects) await env.api.get(await env.api.objectPath(object));
     const stored = await env.api.get(

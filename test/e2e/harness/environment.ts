@@ -37,7 +37,10 @@ export class E2eEnvironment {
 
   /** `apiserverFlags`: the node suite's additions to the control plane; the benchmark's kcm flags. */
   constructor(
-    private readonly options: Pick<ControlPlaneOptions, 'apiserverFlags' | 'controllerManagerFlags'> = {},
+    private readonly options: Pick<ControlPlaneOptions, 'apiserverFlags' | 'controllerManagerFlags'> & {
+      /** What is installed (default: kustomize's build of deploy/base). */
+      manifests?: () => Promise<JsonObject[]>;
+    } = {},
   ) {}
 
   async setUp(): Promise<void> {
@@ -54,7 +57,8 @@ export class E2eEnvironment {
     this.api = this.cp.api;
     this.webhookTls = await loopbackServingPair(this.cp.pki.ca, this.cp.dir, 'webhook');
     this.injector = await this.startInjector(this.webhookTls);
-    for (const object of await loadKustomization(repoPath('deploy/base'))) {
+    const manifests = this.options.manifests ?? (() => loadKustomization(repoPath('deploy/base')));
+    for (const object of await manifests()) {
       const local =
         object.kind === 'MutatingWebhookConfiguration' || object.kind === 'ValidatingWebhookConfiguration'
           ? withLocalServices(object, this.injector.origin, this.webhookTls.ca)
