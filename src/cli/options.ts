@@ -1,5 +1,7 @@
-import { parseArgs } from 'node:util';
 import { DEFAULT_IMAGE } from '../identity.js';
+
+// By process.getBuiltinModule, not `import`, as the rest of `sidekick watch`: see health.ts.
+const { parseArgs } = process.getBuiltinModule('node:util');
 
 export interface OptionSpec {
   type: 'string' | 'boolean';

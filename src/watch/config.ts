@@ -1,6 +1,8 @@
-import { constants } from 'node:os';
 import { parseDuration } from './duration.js';
 import { DEFAULT_HEALTH_PORT } from './health.js';
+
+// By process.getBuiltinModule, not `import`, as the rest of `sidekick watch`: see health.ts.
+const { constants } = process.getBuiltinModule('node:os');
 
 export type NotifyMode =
   { kind: 'signal'; process: string; signal: NodeJS.Signals } | { kind: 'http'; url: URL };

@@ -1,6 +1,10 @@
-import { watch, realpathSync, statSync, type FSWatcher } from 'node:fs';
-import { join } from 'node:path';
+import type { FSWatcher } from 'node:fs';
 import type { Logger } from '../log.js';
+
+// By process.getBuiltinModule, not `import`, as the rest of `sidekick watch`: see health.ts.
+const { watch, realpathSync, statSync } = process.getBuiltinModule('node:fs');
+const paths = process.getBuiltinModule('node:path');
+const join = (...parts: string[]): string => paths.join(...parts);
 
 interface Attached {
   watcher: FSWatcher;

@@ -1,5 +1,10 @@
-import { createServer, type Server } from 'node:http';
+import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+
+// Built-ins by process.getBuiltinModule, not `import`: an import builds the module's ES namespace,
+// which reads every export, lazy ones too (on Node 26 that of node:http loads the bundled undici,
+// ~30 ms of CPU), and `sidekick watch` loads this at start (bench/README.md, finding G).
+const { createServer } = process.getBuiltinModule('node:http');
 
 /** Default --health-port: clear of the ports the apps most often watched use (Prometheus 9090, Alertmanager 9093/9094). */
 export const DEFAULT_HEALTH_PORT = 9797;

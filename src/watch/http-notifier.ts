@@ -1,6 +1,3 @@
-import { request as httpRequest } from 'node:http';
-import { request as httpsRequest } from 'node:https';
-import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from '../log.js';
 import { backoffDelay, DEFAULT_BACKOFF, type BackoffPolicy } from './backoff.js';
 import type { ChangeSummary, Notifier } from './notifier.js';
@@ -10,7 +7,11 @@ export type PostResult = { ok: true; status: number } | { ok: false; status?: nu
 /** One POST with an empty body; 2xx is success. Never rejects. */
 export function postOnce(url: URL, signal: AbortSignal, timeoutMs: number): Promise<PostResult> {
   return new Promise((resolve) => {
-    const request = url.protocol === 'https:' ? httpsRequest : httpRequest;
+    // Loaded at the first notification, not at start: an https URL is the rare case.
+    const { request } =
+      url.protocol === 'https:'
+        ? process.getBuiltinModule('node:https')
+        : process.getBuiltinModule('node:http');
     const req = request(url, {
       method: 'POST',
       // A fresh connection per attempt: no pooled socket outlives a notification.
@@ -94,7 +95,9 @@ export class HttpNotifier implements Notifier {
         'reload notification failed; will retry',
       );
       try {
-        await sleep(retryInMs, undefined, { signal: controller.signal });
+        await process
+          .getBuiltinModule('node:timers/promises')
+          .setTimeout(retryInMs, undefined, { signal: controller.signal });
       } catch {
         break;
       }

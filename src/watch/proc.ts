@@ -1,6 +1,9 @@
-import { readdir, readFile } from 'node:fs/promises';
-import { join } from 'node:path';
 import { parseCmdline, type ProcessInfo } from './match.js';
+
+// By process.getBuiltinModule, not `import`, as the rest of `sidekick watch`: see health.ts.
+const { readdir, readFile } = process.getBuiltinModule('node:fs/promises');
+const paths = process.getBuiltinModule('node:path');
+const join = (...parts: string[]): string => paths.join(...parts);
 
 /**
  * Every process visible in this PID namespace (with shareProcessNamespace: every container of the

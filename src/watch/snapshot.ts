@@ -1,8 +1,15 @@
-import { createHash } from 'node:crypto';
-import { createReadStream, type Stats } from 'node:fs';
-import { readdir, stat } from 'node:fs/promises';
-import { join } from 'node:path';
+import type { Hash } from 'node:crypto';
+import type { Stats } from 'node:fs';
 import type { ChangeSummary } from './notifier.js';
+
+// By process.getBuiltinModule, not `import`, as the rest of `sidekick watch`: see health.ts.
+const { open, readdir, stat } = process.getBuiltinModule('node:fs/promises');
+const paths = process.getBuiltinModule('node:path');
+const join = (...parts: string[]): string => paths.join(...parts);
+
+function sha256(): Hash {
+  return process.getBuiltinModule('node:crypto').createHash('sha256');
+}
 
 /** The content of one watched directory as the app sees it: relative path → sha256 of the bytes. */
 export interface DirSnapshot {
@@ -44,10 +51,26 @@ function errorMessage(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
 
-async function hashFile(path: string): Promise<string> {
-  const hash = createHash('sha256');
-  for await (const chunk of createReadStream(path)) {
-    hash.update(chunk as Buffer);
+/**
+ * Read buffers, 16 KiB each, reused from file to file and scan to scan: a stream per file
+ * allocated 64 KiB and its objects for every file of every scan, which the watcher's heap then
+ * grew to hold over thousands of changes (bench/README.md, finding H). One per directory being
+ * scanned at the same time, so usually one.
+ */
+const READ_BUFFER_BYTES = 16 * 1024;
+const freeBuffers: Buffer[] = [];
+
+async function hashFile(path: string, buffer: Buffer): Promise<string> {
+  const hash = sha256();
+  const file = await open(path, 'r');
+  try {
+    for (;;) {
+      const { bytesRead } = await file.read(buffer, 0, buffer.length, null);
+      if (bytesRead === 0) break;
+      hash.update(buffer.subarray(0, bytesRead));
+    }
+  } finally {
+    await file.close();
   }
   return hash.digest('hex');
 }
@@ -72,6 +95,7 @@ async function walk(
   depth: number,
   seen: Set<string>,
   files: Map<string, string>,
+  buffer: Buffer,
 ): Promise<void> {
   const names = (await readdir(join(root, relative))).filter((n) => !n.startsWith('..')).sort();
   for (const name of names) {
@@ -83,10 +107,10 @@ async function walk(
       const key = `${info.dev}:${info.ino}`;
       if (depth >= MAX_DEPTH || seen.has(key)) continue;
       seen.add(key);
-      await walk(root, rel, depth + 1, seen, files).catch(() => undefined);
+      await walk(root, rel, depth + 1, seen, files, buffer).catch(() => undefined);
       seen.delete(key);
     } else if (info.isFile()) {
-      const digest = await hashFile(path).catch(errorCode);
+      const digest = await hashFile(path, buffer).catch(errorCode);
       // Gone since the stat: skip. Unreadable: still counts by name (its arrival or removal is a change).
       if (digest !== 'ENOENT') files.set(rel, digest);
     }
@@ -95,18 +119,21 @@ async function walk(
 
 export async function scanDir(dir: string): Promise<DirSnapshot> {
   const files = new Map<string, string>();
+  const buffer = freeBuffers.pop() ?? Buffer.allocUnsafe(READ_BUFFER_BYTES);
   try {
     const top = await stat(dir);
     if (!top.isDirectory()) return { dir, error: 'not a directory', files };
-    await walk(dir, '', 0, new Set([`${top.dev}:${top.ino}`]), files);
+    await walk(dir, '', 0, new Set([`${top.dev}:${top.ino}`]), files, buffer);
     return { dir, files };
   } catch (error) {
     return { dir, error: errorMessage(error), files: new Map() };
+  } finally {
+    freeBuffers.push(buffer);
   }
 }
 
 export function combinedHash(dirs: readonly DirSnapshot[]): string {
-  const hash = createHash('sha256');
+  const hash = sha256();
   for (const d of dirs) {
     hash.update(`dir\0${d.dir}\0${d.error === undefined ? 'ok' : 'unreadable'}\0`);
     for (const [path, digest] of [...d.files].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {

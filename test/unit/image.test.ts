@@ -77,7 +77,13 @@ describe("the repository's Dockerfile", () => {
     assert.ok(load.ok);
     const container = load.set.templates.get('config-watcher')?.container;
     assert.ok(container);
-    assert.deepEqual(container.command, stage.entrypoint);
+    // The entry point's node and script, with V8 flags for the watcher allowed between them.
+    const command = container.command as string[];
+    const [node, ...rest] = stage.entrypoint;
+    assert.equal(command[0], node);
+    assert.deepEqual(command.slice(-rest.length), rest);
+    for (const flag of command.slice(1, -rest.length))
+      assert.match(flag, /^--[a-z][a-z0-9-]*(=[a-z0-9]+)?$/, `a V8 flag: ${flag}`);
     assert.equal(container.image, `ghcr.io/sidekick-dev/sidekick:${version}`);
     const other = await loadTemplateDir(repoPath('templates'), { image: 'registry.example/sk:1' });
     assert.ok(other.ok);
