@@ -13,6 +13,10 @@ export interface CertificateFiles {
 export interface EnsureOptions {
   /** Validity of a new serving certificate in days (the CA gets ten times as long). */
   days?: number;
+  /** Validity in milliseconds, in place of `days`. */
+  validityMs?: number;
+  /** Renew a kept set when less than this fraction of its validity remains. */
+  renewFraction?: number;
   /** Issue a new set even when the kept one is still good. */
   force?: boolean;
 }
@@ -67,12 +71,17 @@ export async function ensureCertificateFiles(
 ): Promise<EnsureResult> {
   const files = certificateFiles(dir);
   const existing = await readPems(files);
-  const problem = existing ? (options.force ? 'a new set was asked for' : certificateProblem(existing, names)) : 'absent';
+  const problem = existing
+    ? options.force
+      ? 'a new set was asked for'
+      : certificateProblem(existing, names, Date.now(), options.renewFraction)
+    : 'absent';
   if (existing && problem === undefined) return { ...files, action: 'kept', ca: existing.ca };
   const issued = await generateServingCertificate({
     dnsNames: names.dnsNames,
     ipAddresses: names.ipAddresses ?? [],
     ...(options.days === undefined ? {} : { days: options.days }),
+    ...(options.validityMs === undefined ? {} : { validityMs: options.validityMs }),
   });
   await mkdir(files.dir, { recursive: true });
   // The key before the certificate: a watcher that sees the new certificate finds its key.

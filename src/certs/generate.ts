@@ -18,6 +18,10 @@ export interface ServingCertificateOptions {
   ipAddresses?: readonly string[];
   /** Validity in days; the CA lives ten times as long so that re-issuing keeps its bundle. */
   days?: number;
+  /** Validity in milliseconds, in place of `days` (certificates that live minutes, for tests). */
+  validityMs?: number;
+  /** The time of issue (ms since the epoch), for simulated clocks; the real clock otherwise. */
+  now?: number;
   /** An existing CA to sign with instead of a new one. */
   ca?: CertificateAuthority;
   /** Extended key usage: a serving certificate by default, a client certificate on request. */
@@ -30,13 +34,21 @@ export interface ServingCertificateOptions {
 
 const DAY_MS = 86_400_000;
 
-export async function generateCa(commonName = 'sidekick-ca', days = 3650): Promise<CertificateAuthority> {
-  const now = new Date();
+/** Clocks differ a little: a certificate is valid from slightly before it was made. */
+const backdateMs = (validityMs: number): number => Math.min(5 * 60_000, Math.floor(validityMs / 10));
+
+export async function generateCa(
+  commonName = 'sidekick-ca',
+  days = 3650,
+  validityMs = days * DAY_MS,
+  issuedAt = Date.now(),
+): Promise<CertificateAuthority> {
+  const now = new Date(issuedAt);
   const pems = await generate([{ name: 'commonName', value: commonName }], {
     algorithm: 'sha256',
     keySize: 2048,
-    notBeforeDate: new Date(now.getTime() - 5 * 60_000),
-    notAfterDate: new Date(now.getTime() + days * DAY_MS),
+    notBeforeDate: new Date(now.getTime() - backdateMs(validityMs)),
+    notAfterDate: new Date(now.getTime() + validityMs),
     extensions: [
       { name: 'basicConstraints', cA: true, critical: true },
       { name: 'keyUsage', keyCertSign: true, cRLSign: true, digitalSignature: true, critical: true },
@@ -47,18 +59,19 @@ export async function generateCa(commonName = 'sidekick-ca', days = 3650): Promi
 
 /** A CA (new unless given) and a certificate signed by it, all PEM, sha256. */
 export async function generateServingCertificate(options: ServingCertificateOptions): Promise<ServingCertificate> {
-  const days = options.days ?? 365;
-  const ca = options.ca ?? (await generateCa('sidekick-ca', days * 10));
+  const validityMs = options.validityMs ?? (options.days ?? 365) * DAY_MS;
+  const issuedAt = options.now ?? Date.now();
+  const ca = options.ca ?? (await generateCa('sidekick-ca', undefined, validityMs * 10, issuedAt));
   const commonName = options.commonName ?? options.dnsNames[0] ?? options.ipAddresses?.[0] ?? 'sidekick';
   const usage = options.usage ?? 'server';
-  const now = new Date();
+  const now = new Date(issuedAt);
   const attrs = [{ name: 'commonName', value: commonName }];
   if (options.organization) attrs.push({ name: 'organizationName', value: options.organization });
   const pems = await generate(attrs, {
     algorithm: 'sha256',
     keySize: 2048,
-    notBeforeDate: new Date(now.getTime() - 5 * 60_000),
-    notAfterDate: new Date(now.getTime() + days * DAY_MS),
+    notBeforeDate: new Date(now.getTime() - backdateMs(validityMs)),
+    notAfterDate: new Date(now.getTime() + validityMs),
     ca,
     extensions: [
       { name: 'basicConstraints', cA: false },

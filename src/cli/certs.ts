@@ -1,7 +1,8 @@
 import { ApiException } from '@kubernetes/client-node';
-import { ensureClusterCertificates } from '../certs/cluster.js';
+import { ensureClusterCertificates, type ClusterCertificateResult } from '../certs/cluster.js';
 import { ensureCertificateFiles } from '../certs/files.js';
 import type { CertificateNames } from '../certs/validity.js';
+import { parseDuration } from '../watch/duration.js';
 import type { Command } from './command.js';
 import { loadKubeConfig } from './kubeconfig.js';
 import { COMMON_OPTIONS, parseOptions, usage, UsageError, type OptionSpecs } from './options.js';
@@ -35,6 +36,21 @@ const SPECS = {
   },
   'ip-address': { type: 'string', multiple: true, description: 'an IP address for the certificate (repeat)' },
   days: { type: 'string', default: '365', description: 'validity of the serving certificate in days' },
+  validity: {
+    type: 'string',
+    description: 'validity as a duration (e.g. 8760h, 10m), in place of --days',
+  },
+  'renew-fraction': {
+    type: 'string',
+    default: '1/3',
+    description: 'renew when less than this fraction of the validity remains (e.g. 1/3, 0.25)',
+  },
+  'rotation-step': {
+    type: 'string',
+    default: '30m',
+    description:
+      'least time each phase of a CA rotation lasts (trust-new, serve-new): longer than kubelet takes to swap the mounted Secret',
+  },
   force: { type: 'boolean', description: 'issue a new certificate even if the kept one is good' },
   kubeconfig: {
     type: 'string',
@@ -44,6 +60,8 @@ const SPECS = {
 } as const satisfies OptionSpecs;
 
 const USAGE_LINE = 'certs [--dir DIR] [options]';
+const DAY_MS = 86_400_000;
+const MIN_VALIDITY_MS = 60_000;
 
 function validatingLine(name: string, patched: string[] | undefined): string {
   const state =
@@ -71,6 +89,40 @@ function parseDays(text: string | undefined): number {
     throw new UsageError(`--days: expected a whole number of days from 1 to 3650, got '${String(text)}'`);
   }
   return days;
+}
+
+function parseValidityMs(validity: string | undefined, days: string | undefined): number {
+  if (validity === undefined) return parseDays(days) * DAY_MS;
+  const parsed = parseDuration(validity);
+  if (!parsed.ok) throw new UsageError(`--validity: ${parsed.message}`);
+  if (parsed.ms < MIN_VALIDITY_MS || parsed.ms > 3650 * DAY_MS) {
+    throw new UsageError(`--validity: expected from 1m to 87600h, got '${validity}'`);
+  }
+  return parsed.ms;
+}
+
+function parseFraction(text: string | undefined): number {
+  const input = text ?? '';
+  const ratio = /^(\d+)\/(\d+)$/.exec(input);
+  const value = ratio ? Number(ratio[1]) / Number(ratio[2]) : /^\d*\.?\d+$/.test(input) ? Number(input) : NaN;
+  if (!(value > 0 && value < 1)) {
+    throw new UsageError(
+      `--renew-fraction: expected a fraction between 0 and 1 (e.g. 1/3, 0.25), got '${input}'`,
+    );
+  }
+  return value;
+}
+
+function parseStep(text: string | undefined): number {
+  const parsed = parseDuration(text ?? '');
+  if (!parsed.ok) throw new UsageError(`--rotation-step: ${parsed.message}`);
+  return parsed.ms;
+}
+
+function secretLine(target: string, result: ClusterCertificateResult): string {
+  const why = result.reason === undefined ? '' : ` (${result.reason})`;
+  const until = result.until === undefined ? '' : ` until ${new Date(result.until).toISOString()}`;
+  return `secret ${target}: ${result.secret}${why}, phase ${result.phase}${until}, serial ${result.serial}\n`;
 }
 
 function describeApiError(error: unknown): string {
@@ -111,10 +163,16 @@ export const certs: Command = async (io) => {
   const service = options.service ?? 'sidekick';
   const namespace = options.namespace ?? 'sidekick';
   const names = namesFor(service, namespace, options['dns-name'], options['ip-address']);
-  const days = parseDays(options.days);
+  const validityMs = parseValidityMs(options.validity, options.days);
+  const renewFraction = parseFraction(options['renew-fraction']);
+  const stepMs = parseStep(options['rotation-step']);
 
   if (options.dir !== undefined) {
-    const result = await ensureCertificateFiles(options.dir, names, { days, force: options.force });
+    const result = await ensureCertificateFiles(options.dir, names, {
+      validityMs,
+      renewFraction,
+      force: options.force,
+    });
     const why = result.reason === undefined ? '' : ` (${result.reason})`;
     io.stdout.write(`${result.dir}: ${result.action}${why}: ca.crt, tls.crt, tls.key\n`);
     io.stdout.write(`caBundle: ${Buffer.from(result.ca).toString('base64')}\n`);
@@ -132,11 +190,10 @@ export const certs: Command = async (io) => {
       webhookConfiguration: webhook,
       ...(validating === '' ? {} : { validatingWebhookConfiguration: validating }),
       names,
-      days,
-      force: options.force,
+      validityMs,
+      policy: { renewFraction, stepMs, ...(options.force ? { force: true } : {}) },
     });
-    const why = result.reason === undefined ? '' : ` (${result.reason})`;
-    io.stdout.write(`secret ${namespace}/${secretName}: ${result.secret}${why}\n`);
+    io.stdout.write(secretLine(`${namespace}/${secretName}`, result));
     const patched = result.patched.length === 0 ? 'already set' : `set for ${result.patched.join(', ')}`;
     io.stdout.write(`mutatingwebhookconfiguration ${webhook}: caBundle ${patched}\n`);
     if (validating !== '') io.stdout.write(validatingLine(validating, result.validatingPatched));

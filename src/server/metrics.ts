@@ -15,6 +15,9 @@ export interface Metrics {
   buildInfo: Gauge<'version' | 'templates_hash'>;
   tlsReloads: Counter<'result'>;
   certificateExpiry: Gauge;
+  certificateNotBefore: Gauge;
+  tlsLastReloadSuccessful: Gauge;
+  templatesLastReloadSuccessful: Gauge;
 }
 
 /** A private registry per server, so that several servers can live in one process (tests). */
@@ -69,6 +72,22 @@ export function createMetrics(options: { processMetrics?: boolean } = {}): Metri
     certificateExpiry: new Gauge({
       name: 'sidekick_tls_certificate_expiry_timestamp_seconds',
       help: 'notAfter of the serving certificate in use, in Unix seconds',
+      registers,
+    }),
+    certificateNotBefore: new Gauge({
+      name: 'sidekick_tls_certificate_not_before_timestamp_seconds',
+      help: 'notBefore of the serving certificate in use, in Unix seconds',
+      registers,
+    }),
+    // Alerts on these rather than on a rate of errors: a failure stays visible until fixed.
+    tlsLastReloadSuccessful: new Gauge({
+      name: 'sidekick_tls_last_reload_successful',
+      help: '1 when the last read of the certificate and key files was accepted, 0 when it was rejected',
+      registers,
+    }),
+    templatesLastReloadSuccessful: new Gauge({
+      name: 'sidekick_templates_last_reload_successful',
+      help: '1 when the last load of the template directory was accepted, 0 when it was rejected',
       registers,
     }),
   };

@@ -84,7 +84,8 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   let tls = first.material;
   const metrics = createMetrics({ processMetrics: options.processMetrics ?? false });
   const events = new EventEmitter<ServerEvents>();
-  metrics.certificateExpiry.set(tls.notAfter.getTime() / 1000);
+  reportCertificate(metrics, tls);
+  metrics.tlsLastReloadSuccessful.set(1);
   let shuttingDown = false;
   const debounceMs = options.debounceMs ?? 200;
   const pollMs = options.pollMs ?? 5000;
@@ -152,16 +153,18 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     const read = await readTlsMaterial(options.tls);
     if (!read.ok) {
       metrics.tlsReloads.inc({ result: 'error' });
+      metrics.tlsLastReloadSuccessful.set(0);
       logger.error({ problem: read.problem }, 'TLS files rejected; the certificate in use stays');
       events.emit('tls', read);
       return;
     }
     const next = read.material;
+    metrics.tlsLastReloadSuccessful.set(1);
     if (next.cert === tls.cert && next.key === tls.key && next.clientCa === tls.clientCa) return;
     server.setSecureContext(secureContextOptions(next));
     tls = next;
     metrics.tlsReloads.inc({ result: 'success' });
-    metrics.certificateExpiry.set(next.notAfter.getTime() / 1000);
+    reportCertificate(metrics, next);
     logger.info(
       { subject: next.subject, notAfter: next.notAfter.toISOString(), fingerprint256: next.fingerprint256 },
       'serving certificate reloaded',
@@ -300,7 +303,13 @@ async function drain(
   return { forced };
 }
 
+function reportCertificate(metrics: Metrics, material: TlsMaterial): void {
+  metrics.certificateExpiry.set(material.notAfter.getTime() / 1000);
+  metrics.certificateNotBefore.set(material.notBefore.getTime() / 1000);
+}
+
 function reportTemplates(event: TemplateReload, dir: string, metrics: Metrics, logger: Logger): void {
+  metrics.templatesLastReloadSuccessful.set(event.ok ? 1 : 0);
   if (event.ok) {
     metrics.templateReloads.inc({ result: 'success' });
     metrics.templatesLoaded.set(event.set.templates.size);

@@ -14,6 +14,7 @@ export interface TlsMaterial {
   key: string;
   clientCa?: string;
   notAfter: Date;
+  notBefore: Date;
   /** Of the serving certificate, to tell reloads apart in logs and tests. */
   fingerprint256: string;
   subject: string;
@@ -72,6 +73,7 @@ export async function readTlsMaterial(files: TlsFiles): Promise<TlsRead> {
     cert,
     key,
     notAfter: new Date(x509.validTo),
+    notBefore: new Date(x509.validFrom),
     fingerprint256: x509.fingerprint256,
     subject: x509.subject,
     ...(clientCa !== undefined ? { clientCa } : {}),

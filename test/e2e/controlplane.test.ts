@@ -14,6 +14,7 @@ import { deployCases } from './cases/deploy.js';
 import { injectionCases } from './cases/injection.js';
 import { mtlsCases } from './cases/mtls.js';
 import { resilienceCases } from './cases/resilience.js';
+import { rotationCases } from './cases/rotation.js';
 import { startNightlyCronJob, workloadCases } from './cases/workloads.js';
 import { controlPlaneUnavailable } from './harness/binaries.js';
 import { E2eEnvironment, INJECTION_LABEL } from './harness/environment.js';
@@ -58,5 +59,6 @@ void describe(
     mtlsCases(env);
     resilienceCases(env);
     certsCases(env);
+    rotationCases(env);
   },
 );

@@ -185,6 +185,18 @@ void describe('deploy/base', async () => {
     }
   });
 
+  void it("renews the certificate every hour with the certs Job's own Pod, one run at a time", () => {
+    const job = find(objects, 'Job', 'sidekick-certs');
+    const cronJob = find(objects, 'CronJob', 'sidekick-certs');
+    assert.deepEqual(
+      at(cronJob, 'spec', 'jobTemplate', 'spec', 'template'),
+      at(job, 'spec', 'template'),
+      'the same Pod, account, arguments and least privileges',
+    );
+    assert.match(str(at(cronJob, 'spec', 'schedule')), /^\d{1,2} \* \* \* \*$/);
+    assert.equal(at(cronJob, 'spec', 'concurrencyPolicy'), 'Forbid');
+  });
+
   void it('runs the server highly available and locked down', () => {
     assert.ok(Number(at(deployment, 'spec', 'replicas')) >= 2);
     assert.ok(at(podSpec, 'affinity', 'podAntiAffinity'));
@@ -223,7 +235,7 @@ void describe('deploy/overlays/cert-manager', () => {
     ).find((v) => isObject(v.secret));
     assert.equal(at(serving, 'spec', 'secretName'), at(secretVolume, 'secret', 'secretName'));
     assert.ok(stringsAt(serving, 'spec', 'dnsNames').includes('sidekick.sidekick.svc'));
-    // The built overlay is the base without its certs Job and that Job's account and
+    // The built overlay is the base without its certs Job and CronJob and their account and
     // permissions, plus cert-manager's objects, the webhooks annotated.
     const overlay = await loadKustomization(dir);
     const key = (o: JsonObject): string => `${str(o.kind)}/${str(at(o, 'metadata', 'name'))}`;
@@ -231,7 +243,7 @@ void describe('deploy/overlays/cert-manager', () => {
       isObject(o.metadata) &&
       isObject(o.metadata.labels) &&
       o.metadata.labels['app.kubernetes.io/component'] === 'certs';
-    assert.ok(base.filter(isCerts).length >= 6, base.filter(isCerts).map(key).join(', '));
+    assert.ok(base.filter(isCerts).length >= 7, base.filter(isCerts).map(key).join(', '));
     assert.deepEqual(
       overlay.map(key).sort(),
       [...base.filter((o) => !isCerts(o)), ...certificates].map(key).sort(),

@@ -135,6 +135,7 @@ describe('the template directory swapped through ..data', () => {
     assert.equal(metricValue(metrics, 'sidekick_template_reloads_total{result="error"}'), 1);
     assert.equal(metricValue(metrics, 'sidekick_templates_loaded'), 2);
     assert.deepEqual(buildInfo(metrics), [{ version: VERSION, templates_hash: goodHash }]);
+    assert.equal(metricValue(metrics, 'sidekick_templates_last_reload_successful'), 0);
     const line = t.logs().find((l) => l.msg === 'template set rejected; the last good set stays in use');
     assert.ok(line);
     assert.equal(line.level, 50);
@@ -145,6 +146,10 @@ describe('the template directory swapped through ..data', () => {
     await kubeletSwap(configMap, generation(4), '2025_01_01_00_03_00.000000004');
     const fixedEvent = await fixed;
     assert.ok(fixedEvent.ok);
+    assert.equal(
+      metricValue(await getMetrics(t.server.metricsPort!), 'sidekick_templates_last_reload_successful'),
+      1,
+    );
     assert.equal(await injectedImage('probe', 'u-fixed'), 'registry.example/probe:4');
     // The build info follows the reload, and only the set in use has a series.
     assert.notEqual(fixedEvent.set.hash, goodHash);

@@ -141,11 +141,20 @@ describe('certificate files swapped through ..data while requests are in flight'
       metricValue(metrics, 'sidekick_tls_certificate_expiry_timestamp_seconds'),
       Date.parse(new X509Certificate(second.cert).validTo) / 1000,
     );
+    assert.equal(
+      metricValue(metrics, 'sidekick_tls_certificate_not_before_timestamp_seconds'),
+      Date.parse(new X509Certificate(second.cert).validFrom) / 1000,
+    );
+    assert.equal(metricValue(metrics, 'sidekick_tls_last_reload_successful'), 0);
 
     // The pair made whole again is taken.
     const fixed = nextTlsEvent(t, (e) => e.ok);
     await kubeletSwap(secret, { 'tls.crt': third.cert, 'tls.key': third.key }, 'gen4');
     await fixed;
+    assert.equal(
+      metricValue(await getMetrics(t.server.metricsPort!), 'sidekick_tls_last_reload_successful'),
+      1,
+    );
     const now = await send(t.server.port, { ca: t.ca, method: 'GET', path: '/healthz' });
     assert.equal(now.certificate, fingerprint(third.cert));
   });
