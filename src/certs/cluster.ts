@@ -53,6 +53,8 @@ export interface ClusterCertificateResult {
   serial: string;
 }
 
+/** The field manager of every write, so that GitOps tools can be told to leave its fields alone. */
+export const FIELD_MANAGER = 'sidekick-certs';
 const LABELS = { 'app.kubernetes.io/name': 'sidekick', 'app.kubernetes.io/managed-by': 'sidekick-certs' };
 /** Conflicts (another run, a GitOps tool) are retried with a fresh read this many times. */
 const ATTEMPTS = 5;
@@ -159,9 +161,14 @@ async function advanceSecret(
           name: options.secretName,
           namespace: options.namespace,
           body: secretBody(options, next, existing),
+          fieldManager: FIELD_MANAGER,
         });
       } else {
-        await core.createNamespacedSecret({ namespace: options.namespace, body: secretBody(options, next) });
+        await core.createNamespacedSecret({
+          namespace: options.namespace,
+          body: secretBody(options, next),
+          fieldManager: FIELD_MANAGER,
+        });
       }
       return { stored: next, plan };
     } catch (error) {
@@ -217,7 +224,7 @@ async function patchValidating(
     return await patchCaBundle(
       {
         read: () => admission.readValidatingWebhookConfiguration({ name }),
-        patch: (body) => admission.patchValidatingWebhookConfiguration({ name, body }),
+        patch: (body) => admission.patchValidatingWebhookConfiguration({ name, body, fieldManager: FIELD_MANAGER }),
       },
       bundle,
     );
@@ -240,7 +247,7 @@ export async function ensureClusterCertificates(
   const patched = await patchCaBundle(
     {
       read: () => admission.readMutatingWebhookConfiguration({ name }),
-      patch: (body) => admission.patchMutatingWebhookConfiguration({ name, body }),
+      patch: (body) => admission.patchMutatingWebhookConfiguration({ name, body, fieldManager: FIELD_MANAGER }),
     },
     bundle,
   );

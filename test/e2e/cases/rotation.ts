@@ -16,7 +16,8 @@ import { isObject, type JsonObject } from '../../../src/json.js';
 import { runSidekick } from '../harness/cli.js';
 import { INJECTION_LABEL, type E2eEnvironment } from '../harness/environment.js';
 import type { Injector } from '../harness/injector.js';
-import { at, INJECT, nativeSidecarNames, pod, str } from '../harness/objects.js';
+import { at, str } from '../harness/objects.js';
+import { createPodsContinuously } from '../harness/pod-load.js';
 import { SecretMountStandIn } from '../harness/secret-mount.js';
 import { waitFor } from '../harness/wait.js';
 
@@ -64,39 +65,6 @@ async function pointAt(env: E2eEnvironment, path: string, origin: string): Promi
     };
   });
   await env.api.call('PATCH', path, { body: patch, contentType: 'application/json-patch+json' });
-}
-
-interface Load {
-  created: number;
-  failed: string[];
-  stop: () => Promise<void>;
-}
-
-/** Pods created one after another until stopped; each must be admitted with its sidecar. */
-function createPodsContinuously(env: E2eEnvironment, prefix: string): Load {
-  const state = { running: true };
-  const load: Load = { created: 0, failed: [], stop: () => Promise.resolve() };
-  const loop = (async () => {
-    while (state.running) {
-      const name = `${prefix}-${String(load.created + load.failed.length)}`;
-      try {
-        const created = await env.createPod(
-          NAMESPACE,
-          pod({ name, annotations: { [INJECT]: 'log-shipper' } }),
-        );
-        if (nativeSidecarNames(created.object).join() === 'log-shipper') load.created++;
-        else load.failed.push(`${name}: admitted without its sidecar`);
-      } catch (error) {
-        load.failed.push(`${name}: ${error instanceof Error ? error.message : String(error)}`);
-      }
-      await new Promise((resolve) => setTimeout(resolve, 50));
-    }
-  })();
-  load.stop = async () => {
-    state.running = false;
-    await loop;
-  };
-  return load;
 }
 
 export function rotationCases(env: E2eEnvironment): void {
@@ -157,7 +125,7 @@ export function rotationCases(env: E2eEnvironment): void {
       await pointAt(env, VALIDATING, origin);
 
       const before = await secretState(env);
-      const load = createPodsContinuously(env, 'during');
+      const load = createPodsContinuously(env, NAMESPACE, 'during');
       const phases: { at: number; phase: string; serial: string }[] = [{ at: Date.now(), ...before }];
       const served = new Map<number, string[]>(replicas.map((r) => [r.port, []]));
       const started = Date.now();
@@ -210,7 +178,7 @@ export function rotationCases(env: E2eEnvironment): void {
           at(config, 'webhooks', 0, 'clientConfig', 'caBundle'),
         );
       }
-      const afterLoad = createPodsContinuously(env, 'after');
+      const afterLoad = createPodsContinuously(env, NAMESPACE, 'after');
       await new Promise((resolve) => setTimeout(resolve, 5_000));
       await afterLoad.stop();
 
