@@ -7,7 +7,11 @@
 // - the certs Job is named sidekick-certs-<hash of its Pod template>: a Job's template is
 //   immutable, so `helm upgrade` to a new image makes a new Job instead of failing with 422.
 import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, relative } from 'node:path';
 import { describe, it } from 'node:test';
+import { stringify } from 'yaml';
 import { isObject, type JsonObject } from '../../src/json.js';
 import { sidekickImages } from '../tools/images.js';
 import {
@@ -61,6 +65,40 @@ void describe(`helm ${HELM_VERSION}`, () => {
     const chart = helmTemplateThroughKustomize(['--set', 'certificates.mode=cert-manager']);
     const overlay = kustomizeBuild(repoPath('deploy/overlays/cert-manager'));
     assert.deepEqual(normalisedChart(chart), normalisedKustomize(overlay));
+  });
+
+  void it('renders, with the alerts and dashboard enabled, those of deploy/components/monitoring', () => {
+    const monitoring = (o: JsonObject): boolean =>
+      o.kind === 'PrometheusRule' || (o.kind === 'ConfigMap' && name(o) === 'sidekick-dashboard');
+    const chart = helmTemplateThroughKustomize([
+      '--set',
+      'metrics.prometheusRule.enabled=true',
+      '--set',
+      'metrics.dashboard.enabled=true',
+    ]).filter(monitoring);
+    const dir = mkdtempSync(join(tmpdir(), 'sidekick-monitoring-'));
+    try {
+      writeFileSync(
+        join(dir, 'kustomization.yaml'),
+        stringify({
+          resources: [relative(dir, repoPath('deploy/base'))],
+          components: [relative(dir, repoPath('deploy/components/monitoring'))],
+        }),
+      );
+      const component = kustomizeBuild(dir).filter(monitoring);
+      assert.deepEqual(component.map(key).sort(), [
+        'ConfigMap/sidekick-dashboard',
+        'PrometheusRule/sidekick',
+      ]);
+      assert.deepEqual(normalisedChart(chart), normalisedKustomize(component));
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+    const elsewhere = helmTemplate(['--namespace', 'ops', '--set', 'metrics.prometheusRule.enabled=true']);
+    const rule = elsewhere.find((o) => o.kind === 'PrometheusRule');
+    assert.ok(rule, 'PrometheusRule');
+    assert.equal((rule.metadata as JsonObject).namespace, 'ops');
+    assert.equal(helmTemplate([]).filter(monitoring).length, 0);
   });
 
   void it('names the certs Job after its Pod template', () => {
