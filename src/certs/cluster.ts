@@ -23,8 +23,8 @@ import type { CertificateNames, PemSet } from './validity.js';
 export interface ClusterCertificateOptions {
   namespace: string;
   secretName: string;
-  /** The MutatingWebhookConfiguration whose webhooks get the CA bundle as their caBundle. */
-  webhookConfiguration: string;
+  /** The MutatingWebhookConfiguration whose webhooks get the CA bundle as their caBundle; none for the relay's. */
+  webhookConfiguration?: string;
   /** The ValidatingWebhookConfiguration that gets it too, if it exists. */
   validatingWebhookConfiguration?: string;
   names: CertificateNames;
@@ -244,13 +244,16 @@ export async function ensureClusterCertificates(
   const { stored, plan } = await advanceSecret(core, options);
   const bundle = caBundle(stored);
   const name = options.webhookConfiguration;
-  const patched = await patchCaBundle(
-    {
-      read: () => admission.readMutatingWebhookConfiguration({ name }),
-      patch: (body) => admission.patchMutatingWebhookConfiguration({ name, body, fieldManager: FIELD_MANAGER }),
-    },
-    bundle,
-  );
+  const patched =
+    name === undefined
+      ? []
+      : await patchCaBundle(
+          {
+            read: () => admission.readMutatingWebhookConfiguration({ name }),
+            patch: (body) => admission.patchMutatingWebhookConfiguration({ name, body, fieldManager: FIELD_MANAGER }),
+          },
+          bundle,
+        );
   const validating =
     options.validatingWebhookConfiguration === undefined
       ? undefined

@@ -22,7 +22,7 @@ const SPECS = {
   webhook: {
     type: 'string',
     default: 'sidekick',
-    description: 'the MutatingWebhookConfiguration whose caBundle is set',
+    description: "the MutatingWebhookConfiguration whose caBundle is set ('' for none: the relay's certificate)",
   },
   'validating-webhook': {
     type: 'string',
@@ -187,7 +187,7 @@ export const certs: Command = async (io) => {
     const result = await ensureClusterCertificates(kubeConfig, {
       namespace,
       secretName,
-      webhookConfiguration: webhook,
+      ...(webhook === '' ? {} : { webhookConfiguration: webhook }),
       ...(validating === '' ? {} : { validatingWebhookConfiguration: validating }),
       names,
       validityMs,
@@ -195,7 +195,7 @@ export const certs: Command = async (io) => {
     });
     io.stdout.write(secretLine(`${namespace}/${secretName}`, result));
     const patched = result.patched.length === 0 ? 'already set' : `set for ${result.patched.join(', ')}`;
-    io.stdout.write(`mutatingwebhookconfiguration ${webhook}: caBundle ${patched}\n`);
+    if (webhook !== '') io.stdout.write(`mutatingwebhookconfiguration ${webhook}: caBundle ${patched}\n`);
     if (validating !== '') io.stdout.write(validatingLine(validating, result.validatingPatched));
     return 0;
   } catch (error) {

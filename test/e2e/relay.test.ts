@@ -4,17 +4,21 @@
 // token needs. The refusals are the security model of docs/relay.md; each is asserted by status
 // and by the message the subscriber gets.
 import assert from 'node:assert/strict';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { Agent } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { generateCa } from '../../src/certs/generate.js';
 import type { JsonObject } from '../../src/json.js';
 import type { RelayEvent } from '../../src/relay/protocol.js';
+import { repoPath } from '../support/paths.js';
 import { subscribe } from '../support/relay-stream.js';
 import { controlPlaneUnavailable } from './harness/binaries.js';
 import { startControlPlane, type ControlPlane } from './harness/controlplane.js';
 import { loopbackServingPair, type TlsPair } from './harness/injector.js';
+import { kubeconfigYaml } from './harness/kubeconfig.js';
+import { loadKustomization, loadManifest } from './harness/manifests.js';
 import { forgetOnExit, removeOnExit } from './harness/processes.js';
 import { RelayProcess } from './harness/relay.js';
 import { createPod, expiredCopy, podToken } from './harness/tokens.js';
@@ -274,6 +278,132 @@ void describe(
         stream.close();
       } finally {
         await withSecrets.process.stop();
+      }
+    });
+
+    it('fans one change out to every subscriber once, paced at --rate', async () => {
+      const count = 150;
+      const second = await createPod(cp.api, NS, 'app-2', [
+        { name: 'config', configMap: { name: 'app-config' } },
+      ]);
+      const tokens = [token, await podToken(cp.api, NS, second)];
+      const agent = new Agent({ keepAlive: true, maxSockets: Infinity });
+      const streams = await Promise.all(
+        Array.from({ length: count }, (_, i) =>
+          subscribe({
+            origin: relay.origin,
+            ca: tls.ca,
+            agent,
+            token: tokens[i % 2],
+            objects: [{ kind: 'ConfigMap', name: 'app-config' }],
+          }),
+        ),
+      );
+      try {
+        assert.deepEqual(new Set(streams.map((st) => st.status)), new Set([200]));
+        await Promise.all(streams.map((st) => st.next((e) => e.event === 'synced')));
+        const marks = streams.map((st) => st.events.length);
+        await configMap('app-config', { 'app.conf': 'level=fanout\n' });
+        const isNew = objectNamed('app-config', (d) => d['app.conf'] === 'level=fanout\n');
+        await Promise.all(streams.map((st, i) => st.next(isNew, 30_000, marks[i])));
+        await new Promise((resolve) => setTimeout(resolve, 500));
+        const arrivals = streams.map((st, i) => {
+          const got = st.events.slice(marks[i]).filter(isNew);
+          assert.equal(got.length, 1, `subscriber ${String(i)} got the change ${String(got.length)} times`);
+          return st.arrivals[st.events.findIndex((e, k) => k >= (marks[i] ?? 0) && isNew(e))] ?? NaN;
+        });
+        // --rate=50: 150 deliveries cannot take less than (150 - 1) / 50 s, however fast the machine.
+        const spreadMs = Math.max(...arrivals) - Math.min(...arrivals);
+        assert.ok(
+          spreadMs >= ((count - 1) / 50) * 1000 * 0.95,
+          `all ${String(count)} within ${String(spreadMs)} ms`,
+        );
+      } finally {
+        for (const st of streams) st.close();
+        agent.destroy();
+      }
+    });
+
+    it('deploy/relay and its DaemonSet overlay apply with strict validation; the relay runs on its RBAC alone', async () => {
+      const [namespace] = await loadManifest(repoPath('deploy/base/namespace.yaml'));
+      await cp.api.apply(namespace!);
+      const objects = await loadKustomization(repoPath('deploy/relay'));
+      assert.deepEqual(objects.map((o) => o.kind).sort(), [
+        'ClusterRole',
+        'ClusterRoleBinding',
+        'Deployment',
+        'Job',
+        'PodDisruptionBudget',
+        'Role',
+        'RoleBinding',
+        'Service',
+        'ServiceAccount',
+        'ServiceAccount',
+      ]);
+      for (const object of objects) await cp.api.apply(object);
+      const role = await cp.api.get('/apis/rbac.authorization.k8s.io/v1/clusterroles/sidekick-relay');
+      assert.deepEqual(role.rules, [
+        { apiGroups: [''], resources: ['configmaps'], verbs: ['get', 'list', 'watch'] },
+        { apiGroups: [''], resources: ['pods'], verbs: ['get'] },
+        { apiGroups: ['authentication.k8s.io'], resources: ['tokenreviews'], verbs: ['create'] },
+      ]);
+      const service = await cp.api.get('/api/v1/namespaces/sidekick/services/sidekick-relay');
+      assert.deepEqual(service.spec && (service.spec as JsonObject).ports, [
+        { name: 'https', port: 443, targetPort: 'https', protocol: 'TCP' },
+      ]);
+      // The restricted namespace admits the relay's Pods (the controllers create them; no node runs them).
+      await waitFor(
+        async () => {
+          const pods = await cp.api.get(
+            '/api/v1/namespaces/sidekick/pods?labelSelector=app.kubernetes.io/component%3Drelay',
+          );
+          return Array.isArray(pods.items) && pods.items.length === 2 ? true : undefined;
+        },
+        { timeoutMs: 60_000, what: 'the two relay Pods' },
+      );
+      const overlay = await loadKustomization(repoPath('deploy/overlays/relay-daemonset'));
+      assert.ok(!overlay.some((o) => o.kind === 'Deployment' || o.kind === 'PodDisruptionBudget'));
+      for (const object of overlay) await cp.api.apply(object);
+      const local = await cp.api.get('/api/v1/namespaces/sidekick/services/sidekick-relay');
+      assert.equal((local.spec as JsonObject).internalTrafficPolicy, 'Local');
+      await cp.api.get('/apis/apps/v1/namespaces/sidekick/daemonsets/sidekick-relay');
+
+      // A relay with nothing but the ServiceAccount's own credentials serves a subscriber.
+      const { object } = await cp.api.call(
+        'POST',
+        '/api/v1/namespaces/sidekick/serviceaccounts/sidekick-relay/token',
+        {
+          body: {
+            apiVersion: 'authentication.k8s.io/v1',
+            kind: 'TokenRequest',
+            spec: { expirationSeconds: 600 },
+          },
+        },
+      );
+      const status = object.status as JsonObject;
+      const relayToken = typeof status.token === 'string' ? status.token : '';
+      const kubeconfigPath = join(dir, 'relay-sa.kubeconfig');
+      await writeFile(kubeconfigPath, kubeconfigYaml(cp.server, cp.pki.ca.cert, { token: relayToken }), {
+        mode: 0o600,
+      });
+      const leastPrivilege = await RelayProcess.start({
+        kubeconfigPath,
+        tls,
+        logDir: dir,
+        name: 'sidekick-relay-sa',
+      });
+      try {
+        const stream = await subscribe({
+          origin: leastPrivilege.origin,
+          ca: tls.ca,
+          token,
+          objects: [{ kind: 'ConfigMap', name: 'app-config' }],
+        });
+        assert.equal(stream.status, 200);
+        await stream.next(objectNamed('app-config'));
+        stream.close();
+      } finally {
+        await leastPrivilege.process.stop();
       }
     });
 
