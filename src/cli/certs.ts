@@ -22,7 +22,8 @@ const SPECS = {
   webhook: {
     type: 'string',
     default: 'sidekick',
-    description: "the MutatingWebhookConfiguration whose caBundle is set ('' for none: the relay's certificate)",
+    description:
+      "the MutatingWebhookConfiguration whose caBundle is set ('' for none: the relay's certificate)",
   },
   'validating-webhook': {
     type: 'string',
@@ -69,6 +70,13 @@ function validatingLine(name: string, patched: string[] | undefined): string {
       ? 'not found, skipped'
       : `caBundle ${patched.length === 0 ? 'already set' : `set for ${patched.join(', ')}`}`;
   return `validatingwebhookconfiguration ${name}: ${state}\n`;
+}
+
+/** Nothing for '' (no webhook: the relay's certificate). */
+function mutatingLine(name: string, patched: readonly string[]): string {
+  if (name === '') return '';
+  const state = patched.length === 0 ? 'already set' : `set for ${patched.join(', ')}`;
+  return `mutatingwebhookconfiguration ${name}: caBundle ${state}\n`;
 }
 
 /** What the apiserver calls a Service webhook by, plus whatever else was asked for. */
@@ -194,8 +202,7 @@ export const certs: Command = async (io) => {
       policy: { renewFraction, stepMs, ...(options.force ? { force: true } : {}) },
     });
     io.stdout.write(secretLine(`${namespace}/${secretName}`, result));
-    const patched = result.patched.length === 0 ? 'already set' : `set for ${result.patched.join(', ')}`;
-    if (webhook !== '') io.stdout.write(`mutatingwebhookconfiguration ${webhook}: caBundle ${patched}\n`);
+    io.stdout.write(mutatingLine(webhook, result.patched));
     if (validating !== '') io.stdout.write(validatingLine(validating, result.validatingPatched));
     return 0;
   } catch (error) {
