@@ -5,7 +5,15 @@ import type { SidecarTemplate } from '../templates/types.js';
 import type { Chosen } from './order.js';
 import type { Values } from './parameters.js';
 import { CONTAINER_LISTS, nameOf, objectAt, objectsAt } from './pod.js';
-import { render, renderObject } from './render.js';
+import { holds, render, renderObject } from './render.js';
+import {
+  emptyDirFor,
+  fill,
+  isReplaceable,
+  layoutOf,
+  sourceVolumeName,
+  type VolumeLayout,
+} from './replace-volumes.js';
 import { serviceAccountMount, mountsTokenPath } from './service-account.js';
 import { sharedRendering, withMountAppended } from './shared.js';
 import { isConfigVolume, subPathMounts } from './volumes.js';
@@ -63,18 +71,41 @@ function watchedVolumes(sidecar: Sidecar, volumes: readonly JsonObject[], ctx: M
   return config;
 }
 
-function addPodVolumeMounts(container: JsonObject, sidecar: Sidecar, watched: readonly string[]): void {
+/** A watched volume the sidecar materialises (relay mode), with its kept original. */
+interface Replaced {
+  volume: JsonObject;
+  source: string;
+  layout: VolumeLayout;
+}
+
+function addPodVolumeMounts(
+  container: JsonObject,
+  sidecar: Sidecar,
+  watched: readonly string[],
+  replaced: ReadonlyMap<string, Replaced>,
+): void {
   const pvm = sidecar.template.podVolumeMounts;
   if (!pvm || watched.length === 0) return;
   const mounts = isArray(container.volumeMounts) ? container.volumeMounts : [];
   const args = isArray(container.args) ? container.args : [];
   for (const volume of watched) {
-    const mountPath = pvm.mountPath.replace(/\{\{\s*volume\s*\}\}/g, volume);
-    mounts.push({ name: volume, mountPath, readOnly: true });
-    if (pvm.arg !== undefined) args.push(pvm.arg.replace(/\{\{\s*volume\s*\}\}/g, volume));
+    const mountPath = fill(pvm.mountPath, volume);
+    const replacing = replaced.get(volume);
+    const replace = pvm.replace;
+    if (replacing && replace) {
+      // The sidecar writes the emptyDir the app reads, and reads the original kubelet updates.
+      mounts.push({ name: volume, mountPath });
+      mounts.push({
+        name: replacing.source,
+        mountPath: fill(replace.sourceMountPath, volume),
+        readOnly: true,
+      });
+    } else mounts.push({ name: volume, mountPath, readOnly: true });
+    if (pvm.arg !== undefined) args.push(fill(pvm.arg, volume));
+    if (replacing && replace) args.push(fill(replace.arg, volume, replacing.layout));
   }
   container.volumeMounts = mounts;
-  if (pvm.arg !== undefined) container.args = args;
+  if (args.length > 0) container.args = args;
 }
 
 /** Whether the sidecar runs once to completion, as a plain init container, for these values. */
@@ -83,19 +114,74 @@ export function runsOnce(sidecar: { template: SidecarTemplate; values: Values })
   return typeof once === 'boolean' ? once : isSet(sidecar.values.get(once.whenSet));
 }
 
-function renderFresh(sidecar: Sidecar, watched: readonly string[]): JsonObject {
+function renderFresh(
+  sidecar: Sidecar,
+  watched: readonly string[],
+  replaced: ReadonlyMap<string, Replaced>,
+): JsonObject {
   const body = render(sidecar.template.container, sidecar.values);
   const container: JsonObject = { name: sidecar.template.name, ...(isObject(body) ? body : {}) };
   renameMounts(container, sidecar.template);
-  addPodVolumeMounts(container, sidecar, watched);
+  addPodVolumeMounts(container, sidecar, watched, replaced);
   if (!runsOnce(sidecar)) container.restartPolicy = 'Always';
   return container;
 }
 
 /** Shared between Pods unless it also depends on the Pod (the volumes a watcher mounts). */
-export function renderContainer(sidecar: Sidecar, watched: readonly string[]): JsonObject {
-  if (sidecar.template.podVolumeMounts) return renderFresh(sidecar, watched);
-  return sharedRendering(sidecar.template, sidecar.values, () => renderFresh(sidecar, []));
+export function renderContainer(
+  sidecar: Sidecar,
+  watched: readonly string[],
+  replaced: ReadonlyMap<string, Replaced> = new Map(),
+): JsonObject {
+  if (sidecar.template.podVolumeMounts) return renderFresh(sidecar, watched, replaced);
+  return sharedRendering(sidecar.template, sidecar.values, () => renderFresh(sidecar, [], new Map()));
+}
+
+/**
+ * The watched volumes a sidecar materialises when its template's replacement condition holds
+ * (config-watcher's `source: relay`): configMap, secret and projected-of-those volumes only.
+ */
+function replacements(
+  sidecar: Sidecar,
+  spec: JsonObject,
+  watched: readonly string[],
+  volumes: readonly JsonObject[],
+  ctx: MergeContext,
+): Map<string, Replaced> {
+  const pvm = sidecar.template.podVolumeMounts;
+  const out = new Map<string, Replaced>();
+  if (!pvm?.replace || !holds(pvm.replace.when, sidecar.values)) return out;
+  const byName = new Map(volumes.map((v) => [nameOf(v) ?? '', v]));
+  const fsGroup = isObject(spec.securityContext) && typeof spec.securityContext.fsGroup === 'number';
+  for (const name of watched) {
+    const volume = byName.get(name);
+    if (!isReplaceable(volume)) continue;
+    const source = sourceVolumeName(sidecar.template.name, name);
+    if (byName.has(source)) {
+      ctx.problems.push(
+        `the Pod already has a volume named ${source}, the name ${sidecar.template.name} keeps volume ${name} under`,
+      );
+      continue;
+    }
+    const layout = layoutOf(
+      volume,
+      fill(pvm.mountPath, name),
+      fill(pvm.replace.sourceMountPath, name),
+      fsGroup,
+    );
+    out.set(name, { volume, source, layout });
+  }
+  return out;
+}
+
+/** For the app, each replaced volume becomes an emptyDir; the original is kept under its new name. */
+function replaceVolumes(volumes: Json[], replaced: ReadonlyMap<string, Replaced>): Json[] {
+  if (replaced.size === 0) return volumes;
+  const swapped = volumes.map((v) => {
+    const r = replaced.get(nameOf(v) ?? '');
+    return r ? emptyDirFor(r.volume) : v;
+  });
+  return [...swapped, ...[...replaced.values()].map((r) => ({ ...r.volume, name: r.source }))];
 }
 
 function renderVolumes(sidecar: Sidecar): JsonObject[] {
@@ -220,24 +306,32 @@ function warnSubPaths(
   }
 }
 
-/** Adds the sidecars (in order, at their slots), their volumes and mounts to a stripped Pod. */
-export function mergeSidecars(pod: JsonObject, sidecars: readonly Sidecar[], ctx: MergeContext): void {
+/**
+ * Adds the sidecars (in order, at their slots), their volumes and mounts to a stripped Pod.
+ * Returns the names under which it kept Pod volumes for a sidecar (relay mode), which, like the
+ * volumes templates add, are sidekick's to reconcile.
+ */
+export function mergeSidecars(pod: JsonObject, sidecars: readonly Sidecar[], ctx: MergeContext): string[] {
   const spec = objectAt(pod, 'spec');
   const added = sidecars.flatMap(renderVolumes);
   checkCollisions(spec, sidecars, ctx);
-  const volumes: Json[] = [...(isArray(spec.volumes) ? spec.volumes : []), ...added];
+  let volumes: Json[] = [...(isArray(spec.volumes) ? spec.volumes : []), ...added];
+  const touched: string[] = [];
   const token = serviceAccountMount(spec);
   const containers = sidecars.map((s) => {
     const watched = watchedVolumes(s, volumes.filter(isObject), ctx);
     warnSubPaths(spec, s, watched, ctx);
-    const container = renderContainer(s, watched);
+    const replaced = replacements(s, spec, watched, volumes.filter(isObject), ctx);
+    volumes = replaceVolumes(volumes, replaced);
+    for (const r of replaced.values()) touched.push(r.source);
+    const container = renderContainer(s, watched, replaced);
     return token === undefined || mountsTokenPath(container)
       ? container
       : withMountAppended(container, token);
   });
   for (const s of sidecars) addAppMounts(spec, s, ctx);
   if (ctx.problems.length === 0) shareProcessNamespace(spec, sidecars, ctx);
-  if (added.length > 0) spec.volumes = volumes;
+  if (added.length > 0 || touched.length > 0) spec.volumes = volumes;
   const own = isArray(spec.initContainers) ? spec.initContainers : [];
   const init: Json[] = [];
   for (let slot = 0; slot <= own.length; slot++) {
@@ -249,4 +343,5 @@ export function mergeSidecars(pod: JsonObject, sidecars: readonly Sidecar[], ctx
     if (mine !== undefined) init.push(mine);
   }
   spec.initContainers = init;
+  return touched;
 }

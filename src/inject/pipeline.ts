@@ -68,6 +68,13 @@ function repairs(
   return out;
 }
 
+/** The volumes templates add and those sidekick replaced or kept for a sidecar (relay mode). */
+function sidekickVolumes(sidecars: readonly Sidecar[], replaced: readonly string[]): Set<string> {
+  const volumes = addedVolumes(sidecars.map((s) => s.template));
+  for (const name of replaced) volumes.add(name);
+  return volumes;
+}
+
 /** Deep enough for any real Pod, shallow enough for the recursive steps of injection. */
 export const MAX_POD_DEPTH = 100;
 
@@ -182,12 +189,12 @@ export function injectPod(input: unknown, options: InjectOptions): InjectOutcome
   );
   if (problems.length > 0) return refuse(problems, warnings);
   const ctx = { prefix, problems, warnings };
-  mergeSidecars(pod, sidecars, ctx);
+  const replaced = mergeSidecars(pod, sidecars, ctx);
   if (problems.length > 0) return refuse(problems, warnings);
   objectAt(objectAt(pod, 'metadata'), 'annotations')[keys.status] = statusValue(sidecars);
   const names = sidecars.map((s) => s.template.name);
   const runOnce = sidecars.filter(runsOnce).map((s) => s.template.name);
-  reconcile(pod, input, new Set(names), addedVolumes(sidecars.map((s) => s.template)));
+  reconcile(pod, input, new Set(names), sidekickVolumes(sidecars, replaced));
   const invalid = verifyPod(pod, names, new Set(runOnce));
   if (invalid.length > 0)
     return refuse([`the injected Pod would be invalid: ${invalid.join('; ')}`], warnings);

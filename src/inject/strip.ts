@@ -2,6 +2,7 @@ import { isArray, isObject, type Json, type JsonObject } from '../json.js';
 import type { SidecarTemplate } from '../templates/types.js';
 import { podVolumeName } from '../templates/names.js';
 import { nameOf, objectAt, objectsAt } from './pod.js';
+import { restoreReplaced } from './replace-volumes.js';
 
 export interface Previous {
   /** The sidecars the status annotation says were injected, in their start order. */
@@ -34,7 +35,8 @@ export function addedVolumes(previous: readonly SidecarTemplate[]): Set<string> 
 
 /**
  * Removes what an earlier injection added (its sidecars, their volumes, and the mounts of those
- * volumes in app containers), so that injecting again starts from the Pod as the user wrote it.
+ * volumes in app containers) and restores the volumes it replaced with emptyDirs (relay mode),
+ * so that injecting again starts from the Pod as the user wrote it.
  * Only names that the templates give are touched: a status annotation naming anything else, a
  * volume of the Pod's own that happens to start with `sidekick-`, or an init container's own mount
  * of a sidecar's volume (a migration reading rendered secrets) is left as it is.
@@ -51,6 +53,8 @@ export function stripInjection(
   const sidecars = new Set(previous.map((t) => t.name));
   const volumes = addedVolumes(previous);
   const ours = (item: Json): boolean => volumes.has(nameOf(item) ?? '');
+  // Before the sidecars go: a replaced volume whose kept original is lost is rebuilt from their args.
+  restoreReplaced(spec, previous);
   if (isArray(spec.initContainers)) {
     spec.initContainers = spec.initContainers.filter((c) => !sidecars.has(nameOf(c) ?? ''));
   }

@@ -11,7 +11,13 @@ import {
   URL_PARTS,
 } from './names.js';
 import { parseParameterSpec } from './parameter-spec.js';
-import type { AppMount, ParameterSpec, PodVolumeMounts, SidecarTemplate } from './types.js';
+import type {
+  AppMount,
+  ParameterSpec,
+  PodVolumeMounts,
+  SidecarTemplate,
+  VolumeReplacement,
+} from './types.js';
 
 const SPEC_FIELDS = new Set([
   'description',
@@ -199,8 +205,9 @@ function parsePodVolumeMounts(value: Json | undefined, problems: Problems): PodV
     problems.add(field, 'must be a map');
     return undefined;
   }
-  checkFields(value, new Set(['parameter', 'select', 'mountPath', 'arg']), field, problems);
+  checkFields(value, new Set(['parameter', 'select', 'mountPath', 'arg', 'replace']), field, problems);
   const { parameter, select, mountPath, arg } = value;
+  const replace = parseReplacement(value.replace, problems);
   if (typeof parameter !== 'string') problems.add(`${field}.parameter`, 'must name a list parameter');
   if (select !== 'config') problems.add(`${field}.select`, "must be 'config'");
   if (typeof mountPath !== 'string' || !/\{\{\s*volume\s*\}\}/.test(mountPath)) {
@@ -208,7 +215,36 @@ function parsePodVolumeMounts(value: Json | undefined, problems: Problems): PodV
   }
   if (arg !== undefined && typeof arg !== 'string') problems.add(`${field}.arg`, 'must be a string');
   if (typeof parameter !== 'string' || select !== 'config' || typeof mountPath !== 'string') return undefined;
-  return { parameter, select, mountPath, ...(typeof arg === 'string' ? { arg } : {}) };
+  return {
+    parameter,
+    select,
+    mountPath,
+    ...(typeof arg === 'string' ? { arg } : {}),
+    ...(replace ? { replace } : {}),
+  };
+}
+
+function parseReplacement(value: Json | undefined, problems: Problems): VolumeReplacement | undefined {
+  if (value === undefined) return undefined;
+  const field = 'spec.podVolumeMounts.replace';
+  if (!isObject(value)) {
+    problems.add(field, 'must be a map');
+    return undefined;
+  }
+  checkFields(value, new Set(['when', 'sourceMountPath', 'arg']), field, problems);
+  const { when, sourceMountPath, arg } = value;
+  if (typeof when !== 'string' || parseCondition(when) === undefined) {
+    problems.add(`${field}.when`, 'must be a condition: name, name=value or name^=prefix');
+  }
+  if (typeof sourceMountPath !== 'string' || !/\{\{\s*volume\s*\}\}/.test(sourceMountPath)) {
+    problems.add(`${field}.sourceMountPath`, 'must be a path containing {{ volume }}');
+  }
+  if (typeof arg !== 'string' || !/\{\{\s*layout\s*\}\}/.test(arg)) {
+    problems.add(`${field}.arg`, 'must be a string containing {{ layout }}');
+  }
+  if (typeof when !== 'string' || typeof sourceMountPath !== 'string' || typeof arg !== 'string')
+    return undefined;
+  return { when, sourceMountPath, arg };
 }
 
 function parseVolumes(value: Json | undefined, problems: Problems): JsonObject[] {
@@ -316,6 +352,10 @@ function checkReferences(template: SidecarTemplate, problems: Problems): void {
   const pvm = template.podVolumeMounts;
   if (pvm && template.parameters.find((p) => p.name === pvm.parameter)?.type !== 'list') {
     problems.add('spec.podVolumeMounts.parameter', `must name a declared list parameter`);
+  }
+  const when = pvm?.replace ? parseCondition(pvm.replace.when) : undefined;
+  if (when && !declared.has(when.param)) {
+    problems.add('spec.podVolumeMounts.replace.when', `refers to undeclared parameter '${when.param}'`);
   }
 }
 

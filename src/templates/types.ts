@@ -38,6 +38,23 @@ export interface PodVolumeMounts {
   mountPath: string;
   /** One argument appended per volume, e.g. `--dir={{mountPath}}`. */
   arg?: string;
+  /** When its condition holds, each watched config volume is materialised by the sidecar. */
+  replace?: VolumeReplacement;
+}
+
+/**
+ * The sidecar writes the files of a watched config volume itself (config-watcher's relay mode):
+ * for the app, the volume becomes an emptyDir of the same name, which the sidecar mounts
+ * read-write at `mountPath`; the original volume stays in the Pod under a sidekick name, mounted
+ * in the sidecar only, at `sourceMountPath`.
+ */
+export interface VolumeReplacement {
+  /** A `$when` condition on the template's parameters, e.g. `source=relay`. */
+  when: string;
+  /** Where the original volume is mounted in the sidecar; `{{ volume }}` is its name. */
+  sourceMountPath: string;
+  /** One argument per replaced volume; `{{ layout }}` is the JSON of how to lay out its files. */
+  arg: string;
 }
 
 export interface SidecarTemplate {

@@ -59,6 +59,26 @@ export function admissionCases(env: E2eEnvironment): void {
     );
     assert.equal(specOf(signal.object).shareProcessNamespace, true);
     assert.deepEqual(nativeSidecarNames(signal.object), ['config-watcher']);
+    // Relay mode: the app's ConfigMap volume is an emptyDir, the original kept for the watcher,
+    // the audience-bound token projected; the apiserver validates and defaults all of it.
+    const relay = await env.createPod(
+      'restricted',
+      pod({
+        name: 'config-watcher-relay',
+        annotations: {
+          [INJECT]: 'config-watcher',
+          'sidekick.dev/config-watcher.url': example('config-watcher.url'),
+          'sidekick.dev/config-watcher.source': 'relay',
+        },
+      }),
+    );
+    const volumes = (specOf(relay.object).volumes ?? []) as { name: string; [k: string]: unknown }[];
+    const byName = new Map(volumes.map((v) => [v.name, v]));
+    const [configVolume] = volumes.filter((v) => byName.has(`sidekick-config-watcher-src-${v.name}`));
+    assert.ok(configVolume, `a replaced volume among ${[...byName.keys()].join(', ')}`);
+    assert.deepEqual(configVolume.emptyDir, {});
+    assert.ok(byName.get(`sidekick-config-watcher-src-${configVolume.name}`)?.configMap);
+    assert.match(JSON.stringify(byName.get('sidekick-config-watcher-relay')), /"audience":"sidekick-relay"/);
     // And all of them at once.
     const all: Record<string, string> = {};
     for (const name of names) Object.assign(all, annotationsFor(name, env.templates));

@@ -160,6 +160,22 @@ function sidecarsDamaged(original: JsonObject, broken: JsonObject, sidecars: rea
 }
 
 /**
+ * Relay mode keeps the user's config volume only in the kept copy and in the watcher's
+ * --relay-volume argument: damage that removed both leaves nothing in the Pod to restore it from
+ * (the app's volume is just an emptyDir then), and no re-injection can bring it back.
+ */
+function originalLost(injected: JsonObject, broken: JsonObject): boolean {
+  const kept = (pod: JsonObject): string[] =>
+    listAt(specOf(pod), 'volumes')
+      .map((v) => nameOf(v) ?? '')
+      .filter((n) => n.startsWith('sidekick-config-watcher-src-'));
+  const watcher = (pod: JsonObject): boolean =>
+    listAt(specOf(pod), 'initContainers').some((c) => nameOf(c) === 'config-watcher');
+  const lost = kept(injected).filter((n) => !kept(broken).includes(n));
+  return lost.length > 0 && watcher(injected) && !watcher(broken);
+}
+
+/**
  * Re-injecting a Pod that others changed restores every sidecar as sidekick left it, keeps what
  * they only added, warns about real damage, and is then stable.
  */
@@ -168,6 +184,7 @@ export function checkRepair(templates: TemplateSet, c: DamageCase): string {
   const first = injectPod(c.inject.pod, options);
   if (first.decision !== 'inject' || first.sidecars.length === 0) return `not injected (${first.decision})`;
   const broken = damaged(first.pod, c.damage, first.sidecars);
+  if (originalLost(first.pod, broken)) return 'relay mode: the original volume and the watcher both removed';
   const second = injectPod(broken, options);
   checkOutcome(second);
   assert.ok(

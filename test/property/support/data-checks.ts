@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { deepEqual, isArray, isObject, type Json, type JsonObject } from '../../../src/json.js';
+import { emptyDirFor, sourceVolumeName } from '../../../src/inject/replace-volumes.js';
 import { podVolumeName } from '../../../src/templates/names.js';
 import type { SidecarTemplate, TemplateSet } from '../../../src/templates/types.js';
 import { allContainers, annotationsOf, field, listAt, nameOf, specOf } from './pod-view.js';
@@ -134,6 +135,26 @@ function templateVolume(
   return undefined;
 }
 
+/**
+ * Relay mode: the emptyDir that replaces a config volume of the Pod under its own name, or that
+ * volume itself kept, unchanged, under sidekick's name. Neither holds anything from a parameter.
+ */
+function replacement(
+  name: string,
+  volume: Json,
+  before: readonly Json[],
+  sidecars: readonly string[],
+  templates: TemplateSet,
+): boolean {
+  for (const sidecar of sidecars.filter((s) => templates.templates.get(s)?.podVolumeMounts?.replace)) {
+    const original = before.find((v) => nameOf(v) === name);
+    if (isObject(original) && deepEqual(volume, emptyDirFor(original))) return true;
+    const kept = before.find((v) => sourceVolumeName(sidecar, nameOf(v) ?? '') === name);
+    if (isObject(kept) && deepEqual(volume, { ...kept, name })) return true;
+  }
+  return false;
+}
+
 function checkAddedVolumes(
   input: Json,
   output: Json,
@@ -144,6 +165,7 @@ function checkAddedVolumes(
   for (const volume of listAt(specOf(output), 'volumes')) {
     if (before.some((v) => deepEqual(v, volume))) continue;
     const name = nameOf(volume) ?? '';
+    if (replacement(name, volume, before, sidecars, templates)) continue;
     const origin = templateVolume(name, sidecars, templates);
     assert.ok(origin, `volume ${JSON.stringify(name)} was added, but no injected template declares it`);
     assert.ok(isObject(volume) && !('hostPath' in volume), `volume ${name} was added with a hostPath`);

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { injectPod, type InjectOutcome } from '../../../src/inject/index.js';
 import { verifyPod } from '../../../src/inject/verify.js';
 import { deepEqual, isObject, type Json, type JsonObject } from '../../../src/json.js';
+import { sourceVolumeName } from '../../../src/inject/replace-volumes.js';
 import { podVolumeName } from '../../../src/templates/names.js';
 import type { ParameterValue, TemplateSet } from '../../../src/templates/types.js';
 import { EXCLUDED_NAMESPACES, injectOptions, type InjectCase } from './cases.js';
@@ -94,12 +95,27 @@ function checkPodKept(templates: TemplateSet, c: InjectCase, input: Json, outcom
     .map(nameOf)
     .filter((n) => outcome.sidecars.includes(n ?? ''));
   assert.deepEqual(sidecars, outcome.sidecars, 'the sidecars in initContainers are not the outcome sidecars');
-  const ownVolumes = (list: Json[]): Json[] => list.filter((v) => !ownsVolume(owned, nameOf(v)));
+  const ownVolumes = (list: Json[]): Json[] =>
+    asWritten(list, owned).filter((v) => !ownsVolume(owned, nameOf(v)));
   assertSame(
     ownVolumes(listAt(after, 'volumes')),
     ownVolumes(listAt(before, 'volumes')),
     "the Pod's own volumes were changed",
   );
+}
+
+/**
+ * The Pod's volumes as the user wrote them: a volume that relay mode replaced with an emptyDir is
+ * read back from the original kept beside it (the one change to a Pod volume sidekick may make).
+ */
+function asWritten(volumes: Json[], owned: ReadonlySet<string>): Json[] {
+  const byName = new Map(volumes.map((v) => [nameOf(v) ?? '', v]));
+  return volumes.map((v) => {
+    if (!isObject(v) || !isObject(v.emptyDir)) return v;
+    const name = nameOf(v) ?? '';
+    const kept = [...owned].map((s) => byName.get(sourceVolumeName(s, name))).find(isObject);
+    return kept ? { ...kept, name } : v;
+  });
 }
 
 /** Only the status annotation, the lists sidekick adds to, mounts and shareProcessNamespace change. */
