@@ -2,6 +2,7 @@ import { isLogLevel, createLogger } from '../log.js';
 import { WatchAgent } from '../watch/agent.js';
 import { buildConfig } from '../watch/config.js';
 import { DEFAULT_HEALTH_PORT } from '../watch/health.js';
+import { RelaySource } from '../watch/relay-source.js';
 import type { Command } from './command.js';
 import { COMMON_OPTIONS, parseOptions, usage, UsageError, type OptionSpecs } from './options.js';
 
@@ -27,11 +28,47 @@ const SPECS = {
     description: "/ready and /healthz port; 0 picks a free port, 'off' disables",
   },
   'health-address': { type: 'string', description: 'address the health port binds (default: all)' },
+  source: {
+    type: 'string',
+    default: 'volume',
+    description:
+      'volume (kubelet writes the directories) or relay (this agent writes them from sidekick relay)',
+  },
+  relay: {
+    type: 'string',
+    description: 'relay mode: the relay URL (default https://sidekick-relay.sidekick.svc)',
+  },
+  'relay-volume': {
+    type: 'string',
+    multiple: true,
+    description: 'relay mode: JSON layout of one volume to write (the webhook derives it from the Pod)',
+  },
+  'relay-token': {
+    type: 'string',
+    description:
+      'relay mode: the token file, read at every connect (default /var/run/secrets/sidekick.dev/relay/token)',
+  },
+  'relay-ca': {
+    type: 'string',
+    description:
+      "relay mode: CA file for the relay's certificate (default /var/run/secrets/sidekick.dev/relay/ca.crt)",
+  },
+  'relay-startup-timeout': {
+    type: 'string',
+    default: '10s',
+    description: 'relay mode: start from the kubelet-mounted volumes if the relay has sent nothing by then',
+  },
+  'fallback-interval': {
+    type: 'string',
+    default: '1s',
+    description: 'relay mode: how often the kubelet-mounted volumes are read while the relay is unreachable',
+  },
   'log-level': COMMON_OPTIONS['log-level'],
   help: COMMON_OPTIONS.help,
 } as const satisfies OptionSpecs;
 
-const USAGE_LINE = 'watch --dir DIR... (--process NAME [--signal HUP] | --url URL) [options]';
+const USAGE_LINE =
+  'watch (--dir DIR... | --source relay --relay URL --relay-volume JSON...) (--process NAME [--signal HUP] | --url URL) [options]';
 
 export const watch: Command = async (io) => {
   const { options, positionals } = parseOptions(SPECS, io.argv, io.env);
@@ -51,14 +88,25 @@ export const watch: Command = async (io) => {
     rescanInterval: options['rescan-interval'],
     healthPort: options['health-port'],
     healthAddress: options['health-address'],
+    source: options.source,
+    relay: options.relay,
+    relayVolumes: options['relay-volume'],
+    relayToken: options['relay-token'],
+    relayCa: options['relay-ca'],
+    relayStartupTimeout: options['relay-startup-timeout'],
+    fallbackInterval: options['fallback-interval'],
   });
   if (!built.ok) throw new UsageError(built.problems.join('\n'));
 
   const logger = createLogger(level, 1);
+  const relay = built.config.relay
+    ? new RelaySource({ ...built.config.relay, logger: logger.child({ component: 'relay' }) })
+    : undefined;
   const agent = new WatchAgent(built.config, {
     logger,
     selfPid: process.pid,
     selfUid: process.getuid?.(),
+    ...(relay ? { contentReady: relay.ready } : {}),
   });
   let onSignal: (signal: NodeJS.Signals) => void = () => undefined;
   const stopped = new Promise<NodeJS.Signals>((resolve) => {
@@ -66,19 +114,24 @@ export const watch: Command = async (io) => {
   });
   process.once('SIGTERM', onSignal);
   process.once('SIGINT', onSignal);
+  relay?.start();
+  let signal: NodeJS.Signals;
   try {
-    await agent.start();
+    // Relay mode may wait long for its first content; a SIGTERM meanwhile still stops it.
+    const first = await Promise.race([agent.start().then(() => undefined), stopped]);
+    signal = first ?? (await stopped);
   } catch (error) {
     logger.fatal({ err: error }, 'cannot start the config watcher');
     process.off('SIGTERM', onSignal);
     process.off('SIGINT', onSignal);
+    await relay?.stop();
     await agent.stop();
     return 1;
   }
-  const signal = await stopped;
   process.off('SIGTERM', onSignal);
   process.off('SIGINT', onSignal);
   logger.info({ signal }, 'shutting down');
+  await relay?.stop();
   await agent.stop();
   return 0;
 };

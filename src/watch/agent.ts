@@ -19,6 +19,8 @@ export interface AgentDeps {
   random?: () => number;
   /** false: rely on the periodic rescan alone (as on filesystems without inotify). */
   fsEvents?: boolean;
+  /** Resolves when the directories hold their first content (relay mode writes them itself). */
+  contentReady?: Promise<void>;
 }
 
 function createNotifier(config: AgentConfig, deps: AgentDeps): Notifier {
@@ -56,12 +58,14 @@ export class WatchAgent {
   private lastSeen: Snapshot | undefined;
   private queue: Promise<void> = Promise.resolve();
   private stopped = false;
+  private readonly contentReady: Promise<void> | undefined;
 
   constructor(
     private readonly config: AgentConfig,
     deps: AgentDeps,
   ) {
     this.logger = deps.logger;
+    this.contentReady = deps.contentReady;
     this.notifier = createNotifier(config, deps);
     this.scheduler = new ReloadScheduler({
       debounceMs: config.debounceMs,
@@ -98,6 +102,9 @@ export class WatchAgent {
         'health server listening (/ready, /healthz)',
       );
     }
+    // Not ready (503) until then: the startup probe holds the app until its files are in place.
+    if (this.contentReady) await this.contentReady;
+    if (this.stopped) return address;
     this.watcher?.refresh();
     await this.serial(() => this.firstScan());
     this.rescanTimer = setInterval(() => void this.serial(() => this.rescan()), this.config.rescanMs);

@@ -1,5 +1,8 @@
 import { parseDuration } from './duration.js';
 import { DEFAULT_HEALTH_PORT } from './health.js';
+import { dirname } from 'node:path';
+import { RELAY_TOKEN_PATH } from '../relay/protocol.js';
+import { parseVolumeLayout, type VolumeLayout } from './volume-layout.js';
 
 // By process.getBuiltinModule, not `import`, as the rest of `sidekick watch`: see health.ts.
 const { constants } = process.getBuiltinModule('node:os');
@@ -7,8 +10,20 @@ const { constants } = process.getBuiltinModule('node:os');
 export type NotifyMode =
   { kind: 'signal'; process: string; signal: NodeJS.Signals } | { kind: 'http'; url: URL };
 
+/** Relay mode (SPEC section 7): where the files come from, and how they are laid out. */
+export interface RelayConfig {
+  url: URL;
+  layouts: VolumeLayout[];
+  tokenFile: string;
+  caFile: string;
+  startupTimeoutMs: number;
+  fallbackIntervalMs: number;
+}
+
 export interface AgentConfig {
   dirs: string[];
+  /** Relay mode; absent: volume mode (kubelet writes the directories). */
+  relay?: RelayConfig;
   mode: NotifyMode;
   debounceMs: number;
   jitterMs: number;
@@ -29,6 +44,13 @@ export interface RawWatchOptions {
   rescanInterval?: string;
   healthPort?: string;
   healthAddress?: string;
+  source?: string;
+  relay?: string;
+  relayVolumes?: readonly string[];
+  relayToken?: string;
+  relayCa?: string;
+  relayStartupTimeout?: string;
+  fallbackInterval?: string;
 }
 
 export type ConfigResult = { ok: true; config: AgentConfig } | { ok: false; problems: string[] };
@@ -102,9 +124,58 @@ function notifyMode(raw: RawWatchOptions, problems: string[]): NotifyMode | unde
   return { kind: 'signal', process: raw.process ?? '', signal };
 }
 
+function relayUrl(text: string | undefined, problems: string[]): URL | undefined {
+  let url: URL;
+  try {
+    url = new URL(text ?? 'https://sidekick-relay.sidekick.svc');
+  } catch {
+    problems.push(`--relay: '${text ?? ''}' is not a URL`);
+    return undefined;
+  }
+  if (url.protocol !== 'https:') problems.push(`--relay: '${url.href}' must be https://`);
+  return url;
+}
+
+function layoutsOf(volumes: readonly string[], problems: string[]): VolumeLayout[] {
+  if (volumes.length === 0) problems.push('--relay-volume: relay mode needs at least one volume to write');
+  const layouts: VolumeLayout[] = [];
+  for (const text of volumes) {
+    const parsed = parseVolumeLayout(text);
+    if (parsed.ok) layouts.push(parsed.layout);
+    else problems.push(...parsed.problems);
+  }
+  return layouts;
+}
+
+function relayConfig(raw: RawWatchOptions, problems: string[]): RelayConfig | undefined {
+  const source = raw.source ?? 'volume';
+  const volumes = (raw.relayVolumes ?? []).filter((v) => v !== '');
+  if (source !== 'relay') {
+    if (source !== 'volume') problems.push(`--source: '${source}' is neither volume nor relay`);
+    else if (volumes.length > 0) problems.push('--relay-volume applies to --source relay only');
+    return undefined;
+  }
+  const url = relayUrl(raw.relay, problems);
+  const layouts = layoutsOf(volumes, problems);
+  const startupTimeoutMs = duration('relay-startup-timeout', raw.relayStartupTimeout, '10s', problems);
+  const fallbackIntervalMs = duration('fallback-interval', raw.fallbackInterval, '1s', problems, 100);
+  if (!url) return undefined;
+  return {
+    url,
+    layouts,
+    tokenFile: raw.relayToken ?? RELAY_TOKEN_PATH,
+    // Beside the token, from the namespace's sidekick-relay-ca ConfigMap when there is one.
+    caFile: raw.relayCa ?? `${dirname(RELAY_TOKEN_PATH)}/ca.crt`,
+    startupTimeoutMs,
+    fallbackIntervalMs,
+  };
+}
+
 export function buildConfig(raw: RawWatchOptions): ConfigResult {
   const problems: string[] = [];
-  const dirs = raw.dirs.filter((d) => d !== '');
+  const relay = relayConfig(raw, problems);
+  // Relay mode watches the directories it writes, whether or not they are also given as --dir.
+  const dirs = [...raw.dirs, ...(relay?.layouts.map((l) => l.dir) ?? [])].filter((d) => d !== '');
   if (dirs.length === 0) problems.push('--dir: at least one directory to watch is required');
   const mode = notifyMode(raw, problems);
   const config = {
@@ -116,5 +187,5 @@ export function buildConfig(raw: RawWatchOptions): ConfigResult {
     healthAddress: raw.healthAddress === '' ? undefined : raw.healthAddress,
   };
   if (problems.length > 0 || mode === undefined) return { ok: false, problems };
-  return { ok: true, config: { ...config, mode } };
+  return { ok: true, config: { ...config, mode, ...(relay ? { relay } : {}) } };
 }

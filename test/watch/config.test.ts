@@ -65,3 +65,34 @@ void test('signal names: with or without SIG, any case', () => {
   assert.equal(signalName('FOO'), undefined);
   assert.equal(signalName(''), undefined);
 });
+
+void test('relay mode: the layouts give the directories; defaults for the token and the CA', () => {
+  const layout = JSON.stringify({
+    volume: 'conf',
+    dir: '/sidekick/watch/conf',
+    fallback: '/sidekick/source/conf',
+    defaultMode: 420,
+    sources: [{ kind: 'ConfigMap', name: 'web' }],
+  });
+  const result = buildConfig({ dirs: [], url: 'http://127.0.0.1/', source: 'relay', relayVolumes: [layout] });
+  assert.ok(result.ok, result.ok ? '' : result.problems.join('\n'));
+  assert.deepEqual(result.config.dirs, ['/sidekick/watch/conf']);
+  const relay = result.config.relay;
+  assert.ok(relay);
+  assert.equal(relay.url.href, 'https://sidekick-relay.sidekick.svc/');
+  assert.equal(relay.tokenFile, '/var/run/secrets/sidekick.dev/relay/token');
+  assert.equal(relay.caFile, '/var/run/secrets/sidekick.dev/relay/ca.crt');
+  assert.equal(relay.startupTimeoutMs, 10_000);
+});
+
+void test('relay mode: refused without https, without a volume, or with a layout in volume mode', () => {
+  const plain = buildConfig({ dirs: ['/d'], url: 'http://x/', source: 'relay', relay: 'http://relay' });
+  assert.ok(!plain.ok);
+  assert.match(plain.problems.join('\n'), /--relay: 'http:\/\/relay\/' must be https/);
+  assert.match(plain.problems.join('\n'), /needs at least one volume/);
+  const stray = buildConfig({ dirs: ['/d'], url: 'http://x/', relayVolumes: ['{}'] });
+  assert.ok(!stray.ok);
+  assert.match(stray.problems.join('\n'), /--relay-volume applies to --source relay only/);
+  const unknown = buildConfig({ dirs: ['/d'], url: 'http://x/', source: 'kubelet' });
+  assert.ok(!unknown.ok);
+});
