@@ -7,7 +7,7 @@ import { after, before, describe } from 'node:test';
 import { imageCases } from './cases/image.js';
 import { jobCases } from './cases/jobs.js';
 import { orderingCases } from './cases/ordering.js';
-import { reloadCases } from './cases/reload.js';
+import { relayFallbackCases, reloadCases } from './cases/reload.js';
 import { repairCases } from './cases/repair.js';
 import { templateCases } from './cases/templates.js';
 import { NodeEnvironment } from './harness/environment.js';
@@ -40,5 +40,6 @@ void describe('sidekick on a real node', () => {
   jobCases(env);
   orderingCases(env);
   reloadCases(env);
+  relayFallbackCases(env);
   repairCases(env);
 });

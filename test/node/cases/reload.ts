@@ -143,3 +143,54 @@ export function reloadCases(env: NodeEnvironment): void {
     },
   );
 }
+
+/**
+ * Relay mode with no relay to reach (`https://127.0.0.1:9` inside the Pod: nothing listens): the
+ * watcher fills the emptyDir the app mounts from the kubelet-mounted original, so the app starts
+ * with its config, and an update still arrives through kubelet, at kubelet's speed.
+ */
+export function relayFallbackCases(env: NodeEnvironment): void {
+  env.test(
+    'config-watcher, relay mode without a reachable relay: the app starts with its config and updates arrive through kubelet',
+    async () => {
+      const api = env.e2e.api;
+      await env.apply(configMap(NS, 'fallback-config', { 'config.txt': 'version=1\n' }));
+      const config = configVolume('fallback-config');
+      const input = nodePod({
+        name: 'fallback',
+        annotations: {
+          [INJECT]: 'config-watcher',
+          'sidekick.dev/config-watcher.url': 'http://127.0.0.1:8080/-/reload',
+          'sidekick.dev/config-watcher.source': 'relay',
+          'sidekick.dev/config-watcher.relay': 'https://127.0.0.1:9',
+        },
+        spec: {
+          containers: [
+            appContainer(
+              'app',
+              ['/bin/reload-app', '--listen=127.0.0.1:8080', '--config=/etc/app/config.txt'],
+              config.mount,
+            ),
+          ],
+          volumes: [config.volume],
+        },
+      });
+      const { object: stored } = await env.e2e.createPod(NS, input);
+      const volumes = isObject(stored.spec) && Array.isArray(stored.spec.volumes) ? stored.spec.volumes : [];
+      const app = volumes.find((v) => isObject(v) && v.name === 'config');
+      assert.ok(isObject(app) && isObject(app.emptyDir), 'the app mounts an emptyDir in relay mode');
+      await waitForPod(api, NS, 'fallback', 'running', (pod) => allRunning(pod, ['config-watcher', 'app']));
+      const { latenciesMs, count } = await reloadsAfterUpdates(env, 'fallback', 'fallback-config', 'reload');
+      process.stderr.write(
+        `relay mode, relay unreachable: API update → POST /-/reload through kubelet's copy: ${secondsList(latenciesMs)} (kubelet syncFrequency ${SYNC_FREQUENCY})
+`,
+      );
+      assert.equal(count, ROUNDS, 'exactly one reload per update');
+      const watcher = await containerLog(api, NS, 'fallback', 'config-watcher');
+      assert.ok(
+        watcher.some((l) => l.text.includes('relay unreachable')),
+        'the watcher said it follows the kubelet-mounted volume',
+      );
+    },
+  );
+}
