@@ -7,6 +7,7 @@ import { after, before, describe } from 'node:test';
 import { imageCases } from './cases/image.js';
 import { jobCases } from './cases/jobs.js';
 import { orderingCases } from './cases/ordering.js';
+import { relayCases } from './cases/relay.js';
 import { relayFallbackCases, reloadCases } from './cases/reload.js';
 import { repairCases } from './cases/repair.js';
 import { templateCases } from './cases/templates.js';
@@ -41,5 +42,6 @@ void describe('sidekick on a real node', () => {
   orderingCases(env);
   reloadCases(env);
   relayFallbackCases(env);
+  relayCases(env);
   repairCases(env);
 });
