@@ -82,7 +82,7 @@ function kubernetesBinaries(): Pick<
   };
 }
 
-/** Versions are the templates' image tags: `2.25.3` → module version `v2.25.3`. */
+/** Versions are the templates' image tags: `2.27.0` → module version `v2.27.0`. */
 export async function buildPrograms(versions: { cloudSqlProxy: string; otelcol: string }): Promise<Programs> {
   const cache = cacheDir();
   const ldflags = '-s -w';

@@ -1,7 +1,7 @@
 // The OpenTelemetry Collector for the node suite: the core distribution's main, as the
 // collector's builder (ocb) generates it, with the components the otel-collector template
-// configures (the otlp receiver, memory_limiter and batch processors, the otlp_grpc exporter, the
-// health_check extension) at the release the template's image pins. Nothing here is shipped.
+// configures (the otlp receiver, memory_limiter and batch processors, the otlp_grpc and otlp_http
+// exporters, the health_check extension) at the release the template's image pins. Nothing here is shipped.
 package main
 
 import (
@@ -14,6 +14,7 @@ import (
 	"go.opentelemetry.io/collector/confmap/provider/fileprovider"
 	"go.opentelemetry.io/collector/exporter"
 	"go.opentelemetry.io/collector/exporter/otlpexporter"
+	"go.opentelemetry.io/collector/exporter/otlphttpexporter"
 	"go.opentelemetry.io/collector/extension"
 	"go.opentelemetry.io/collector/otelcol"
 	"go.opentelemetry.io/collector/processor"
@@ -37,7 +38,8 @@ func components() (otelcol.Factories, error) {
 		batchprocessor.NewFactory(), memorylimiterprocessor.NewFactory()); err != nil {
 		return otelcol.Factories{}, err
 	}
-	if factories.Exporters, err = otelcol.MakeFactoryMap[exporter.Factory](otlpexporter.NewFactory()); err != nil {
+	if factories.Exporters, err = otelcol.MakeFactoryMap[exporter.Factory](
+		otlpexporter.NewFactory(), otlphttpexporter.NewFactory()); err != nil {
 		return otelcol.Factories{}, err
 	}
 	return factories, nil
