@@ -15,7 +15,7 @@ import {
   stateOf,
   str,
 } from '../harness/pods.js';
-import { credentialsSecret } from './templates.js';
+import { configMap, credentialsSecret } from './templates.js';
 
 const NS = 'node-jobs';
 const DB_PROXY = {
@@ -46,6 +46,95 @@ function condition(object: JsonObject, type: string): JsonObject | undefined {
 }
 
 const jobPath = (name: string): string => `/apis/batch/v1/namespaces/${NS}/jobs/${name}`;
+
+async function waitComplete(
+  env: NodeEnvironment,
+  name: string,
+): Promise<{ job: JsonObject; seenAt: number }> {
+  return waitFor(
+    async () => {
+      const current = await env.e2e.api.get(jobPath(name));
+      if (condition(current, 'Failed')) throw new Error(`the Job failed: ${JSON.stringify(current.status)}`);
+      return condition(current, 'Complete') ? { job: current, seenAt: Date.now() } : undefined;
+    },
+    { timeoutMs: 90_000, what: `Job ${name} to be Complete` },
+  );
+}
+
+/**
+ * vault-agent in pre-populate mode: a plain init container (the Vault Agent stand-in) renders a
+ * secret and a ConfigMap template once and exits 0 before the app starts; the Job completes.
+ */
+function prePopulateCase(env: NodeEnvironment): void {
+  env.test(
+    'vault-agent pre-populate-only renders once as a plain init container, and the Job completes',
+    async () => {
+      const api = env.e2e.api;
+      // The namespace is the first Job case's.
+
+      await env.apply(
+        configMap(NS, 'vault-agent-templates', { 'app.env.ctmpl': 'DB_USER={{ .Data.username }}\n' }),
+      );
+      const annotations = {
+        [INJECT]: 'vault-agent',
+        'sidekick.dev/vault-agent.role': 'migrate',
+        'sidekick.dev/vault-agent.address': 'http://127.0.0.1:8200',
+        'sidekick.dev/vault-agent.secrets': 'db.json=database/creds/migrate',
+        'sidekick.dev/vault-agent.templates': 'app.env=app.env.ctmpl',
+        'sidekick.dev/vault-agent.pre-populate-only': 'true',
+      };
+      const app = appContainer('app', [
+        '/bin/app',
+        '--check=file:/vault/secrets/db.json',
+        '--check=file:/vault/secrets/app.env',
+        '--exit-after=1s',
+      ]);
+      await env.apply(job('migrate', annotations, { containers: [app] }));
+      const [pod] = await env.e2e.podsWithLabel(NS, 'job=migrate');
+      const podName = nameOf(pod);
+      const stored =
+        isObject(pod?.spec) && Array.isArray(pod.spec.initContainers) ? pod.spec.initContainers : [];
+      const agent = stored.filter(isObject).find((c) => c.name === 'vault-agent');
+      assert.ok(agent, 'vault-agent is an init container');
+      assert.equal(agent.restartPolicy, undefined, 'a plain init container, not a native sidecar');
+      assert.equal(agent.startupProbe, undefined);
+      await waitComplete(env, 'migrate');
+      for (const target of ['file:/vault/secrets/db.json', 'file:/vault/secrets/app.env']) {
+        const line = await logLine(
+          api,
+          NS,
+          podName,
+          'app',
+          (l) => l.event === 'check' && l.fields.target === target,
+        );
+        assert.equal(line.fields.ok, 'true', `${target}: ${line.fields.detail ?? ''}`);
+      }
+      const env_ = await logLine(
+        api,
+        NS,
+        podName,
+        'app',
+        (l) => l.fields.target === 'file:/vault/secrets/app.env',
+      );
+      assert.match(
+        env_.fields.detail ?? '',
+        /DB_USER=\{\{ \.Data\.username \}\}/,
+        'the ConfigMap template was the source',
+      );
+      await logLine(api, NS, podName, 'vault-agent', (l) => l.event === 'exiting');
+      const finalPod = await api.get(`/api/v1/namespaces/${NS}/pods/${podName}`);
+      const agentDone = stateOf(containerStatus(finalPod, 'vault-agent'), 'terminated');
+      const appDone = stateOf(containerStatus(finalPod, 'app'), 'terminated');
+      assert.equal(agentDone?.exitCode, 0, JSON.stringify(containerStatus(finalPod, 'vault-agent')));
+      assert.equal(appDone?.exitCode, 0);
+      // It had finished before the app started: an init container, not a sidecar beside it.
+      assert.ok(
+        parseTime(str(agentDone.finishedAt)) <= parseTime(str(appDone.startedAt)),
+        `vault-agent finished ${str(agentDone.finishedAt)}, the app started ${str(appDone.startedAt)}`,
+      );
+    },
+  );
+}
 
 export function jobCases(env: NodeEnvironment): void {
   env.test('a Job with an injected db-proxy completes when its app exits 0', async () => {
@@ -123,4 +212,5 @@ export function jobCases(env: NodeEnvironment): void {
     assert.equal(stateOf(containerStatus(podNow, 'app'), 'terminated')?.exitCode, 0);
     await api.request('DELETE', jobPath('report-plain'), { query: { propagationPolicy: 'Background' } });
   });
+  prePopulateCase(env);
 }

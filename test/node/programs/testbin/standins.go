@@ -66,7 +66,9 @@ func fluentBit(args []string) {
 }
 
 // vault writes what `vault agent -config=F` would write once logged in: every template's
-// destination (a JSON document naming the stand-in) and every file sink (a token).
+// destination (a JSON document naming the stand-in and the template's contents, or its source
+// file's) and every file sink (a token). With exit_after_auth it then exits 0, as the agent does
+// after rendering once; otherwise it runs until SIGTERM.
 func vault(args []string) {
 	if len(args) < 2 || args[0] != "agent" || !strings.HasPrefix(args[1], "-config=") {
 		fail("vault stand-in: only `vault agent -config=FILE`")
@@ -76,7 +78,8 @@ func vault(args []string) {
 		fail("vault stand-in: %v", err)
 	}
 	var config struct {
-		AutoAuth struct {
+		ExitAfterAuth bool `json:"exit_after_auth"`
+		AutoAuth      struct {
 			Method []struct {
 				Type   string         `json:"type"`
 				Config map[string]any `json:"config"`
@@ -90,6 +93,7 @@ func vault(args []string) {
 		Template []struct {
 			Destination string `json:"destination"`
 			Contents    string `json:"contents"`
+			Source      string `json:"source"`
 		} `json:"template"`
 	}
 	if err := json.Unmarshal(data, &config); err != nil {
@@ -103,7 +107,15 @@ func vault(args []string) {
 	// The real agent logs in first; a second passes here.
 	time.Sleep(time.Second)
 	for _, t := range config.Template {
-		body, _ := json.Marshal(map[string]string{"stand-in": "vault-agent", "template": t.Contents})
+		contents := t.Contents
+		if t.Source != "" {
+			data, err := os.ReadFile(t.Source)
+			if err != nil {
+				fail("vault stand-in: template source: %v", err)
+			}
+			contents = string(data)
+		}
+		body, _ := json.Marshal(map[string]string{"stand-in": "vault-agent", "template": contents})
 		if err := os.WriteFile(t.Destination, body, 0o644); err != nil {
 			fail("vault stand-in: %v", err)
 		}
@@ -114,6 +126,10 @@ func vault(args []string) {
 			fail("vault stand-in: %v", err)
 		}
 		say("token", "sink", s.Config.Path)
+	}
+	if config.ExitAfterAuth {
+		say("exiting", "reason", "exit_after_auth")
+		os.Exit(0)
 	}
 	sig := <-terminated()
 	say("signal", "name", sig)
