@@ -152,6 +152,55 @@ export function templateCases(env: NodeEnvironment): void {
       }
     },
   );
+
+  env.test(
+    'otel-collector over OTLP/HTTP sends its header from a Secret to the backend, never written in the Pod',
+    async () => {
+      const api = env.e2e.api;
+      // The namespace is the first case's.
+
+      const key = 'node-api-key-7f3a';
+      await env.apply({
+        apiVersion: 'v1',
+        kind: 'Secret',
+        metadata: { name: 'otel-key', namespace: TEMPLATES_NS },
+        stringData: { 'api-key': key },
+      });
+      const annotations = {
+        [INJECT]: 'otel-collector',
+        // The backend stand-in in the same Pod: http:// with the port given.
+        'sidekick.dev/otel-collector.endpoint': 'http://127.0.0.1:14318',
+        'sidekick.dev/otel-collector.protocol': 'http',
+        'sidekick.dev/otel-collector.headers': 'x-api-key=api-key',
+        'sidekick.dev/otel-collector.headers-secret': 'otel-key',
+      };
+      const input = nodePod({
+        name: 'otel-http',
+        annotations,
+        spec: {
+          securityContext: AS_APP_USER,
+          containers: [
+            appContainer('backend', ['/bin/otlp-sink', '--listen=127.0.0.1:14318', '--header=x-api-key']),
+            appContainer('sender', ['/bin/app', '--check=otlp:http://127.0.0.1:4318/v1/traces']),
+          ],
+        },
+      });
+      const { object: stored } = await env.e2e.createPod(TEMPLATES_NS, input);
+      assert.ok(!JSON.stringify(stored).includes(key), 'the header value is not in the stored Pod');
+      const sent = await logLine(api, TEMPLATES_NS, 'otel-http', 'sender', (l) => l.event === 'check');
+      assert.equal(sent.fields.ok, 'true', `the collector took the span: ${sent.fields.detail ?? ''}`);
+      const request = await logLine(
+        api,
+        TEMPLATES_NS,
+        'otel-http',
+        'backend',
+        (l) => l.event === 'request' && l.fields.path === '/v1/traces',
+      );
+      assert.equal(request.fields.method, 'POST');
+      assert.equal(request.fields.header, key, 'the collector sent the header from the Secret');
+      assert.equal(request.fields['content-type'], 'application/x-protobuf');
+    },
+  );
 }
 
 function limitsOf(pod: JsonObject, name: string): { memory: string; cpu: string } {

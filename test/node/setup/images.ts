@@ -138,7 +138,11 @@ export async function buildImages(out: string, programs: Programs): Promise<Buil
       [
         ...busybox('/bin'),
         [programs.testbin, '/bin/testbin'],
-        ...['app', 'hup-app', 'reload-app'].map((name): Entry => ['testbin', `/bin/${name}`, 'link']),
+        ...['app', 'hup-app', 'reload-app', 'otlp-sink'].map((name): Entry => [
+          'testbin',
+          `/bin/${name}`,
+          'link',
+        ]),
       ],
       { env: ['PATH=/bin'], user: '1000:1000' },
       '',

@@ -3,6 +3,7 @@ package main
 import (
 	"flag"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"os"
@@ -17,10 +18,24 @@ type list []string
 func (l *list) String() string     { return strings.Join(*l, ",") }
 func (l *list) Set(v string) error { *l = append(*l, v); return nil }
 
+// One span, as an OTLP/HTTP JSON export request.
+const otlpTrace = `{"resourceSpans":[{"resource":{"attributes":[{"key":"service.name","value":{"stringValue":"node-app"}}]},` +
+	`"scopeSpans":[{"spans":[{"traceId":"5b8efff798038103d269b633813fc60c","spanId":"eee19b7ec3c1b174",` +
+	`"name":"node-span","kind":1,"startTimeUnixNano":"1700000000000000000","endTimeUnixNano":"1700000001000000000"}]}]}]}`
+
 // check reports whether target is there: tcp:HOST:PORT (connects and closes, sends nothing),
-// http://… (a 2xx to GET), file:PATH (a non-empty file), write:DIR (a file can be created in it).
+// http://… (a 2xx to GET), otlp:URL (a 2xx to one span POSTed as OTLP/HTTP JSON), file:PATH (a
+// non-empty file), write:DIR (a file can be created in it).
 func check(target string) (bool, string) {
 	switch {
+	case strings.HasPrefix(target, "otlp:"):
+		client := http.Client{Timeout: 5 * time.Second}
+		resp, err := client.Post(strings.TrimPrefix(target, "otlp:"), "application/json", strings.NewReader(otlpTrace))
+		if err != nil {
+			return false, err.Error()
+		}
+		resp.Body.Close()
+		return resp.StatusCode/100 == 2, resp.Status
 	case strings.HasPrefix(target, "tcp:"):
 		conn, err := net.DialTimeout("tcp", strings.TrimPrefix(target, "tcp:"), 2*time.Second)
 		if err != nil {
@@ -100,6 +115,31 @@ func hupApp(args []string) {
 		count++
 		say("SIGHUP", "count", count, "config", readConfig(*config))
 	}
+}
+
+// otlpSink stands where an OTLP/HTTP backend would: it answers every request 200 and prints its
+// method, path and the value of one header, to show what the collector sent.
+func otlpSink(args []string) {
+	fs := flag.NewFlagSet("otlp-sink", flag.ExitOnError)
+	listen := fs.String("listen", "127.0.0.1:14318", "where to serve")
+	header := fs.String("header", "", "the request header to print")
+	fs.Parse(args)
+	handler := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(r.Body)
+		say("request", "method", r.Method, "path", r.URL.Path, "header", r.Header.Get(*header),
+			"content-type", r.Header.Get("Content-Type"), "bytes", len(body))
+		w.Header().Set("Content-Type", "application/x-protobuf")
+		w.WriteHeader(http.StatusOK)
+	})
+	listener, err := net.Listen("tcp", *listen)
+	if err != nil {
+		fail("listen %s: %v", *listen, err)
+	}
+	go http.Serve(listener, handler)
+	say("started", "uid", os.Getuid(), "listen", *listen)
+	sig := <-terminated()
+	say("signal", "name", sig)
+	os.Exit(0)
 }
 
 func reloadApp(args []string) {

@@ -4,6 +4,7 @@
 //	app         an app stand-in: runs checks, then exits or waits for SIGTERM
 //	hup-app     an app that counts SIGHUPs and prints its config file on each
 //	reload-app  an app that counts POSTs to /-/reload on 127.0.0.1 and prints its config file on each
+//	otlp-sink   an OTLP/HTTP backend stand-in: answers 200 and prints each request's path and a header
 //	fluent-bit  STAND-IN for Fluent Bit (which cannot be built here): the template's health
 //	            endpoint, and the tailed files copied to stdout
 //	vault       STAND-IN for Vault Agent (too large to build for the suite): `vault agent -config=F`
@@ -59,6 +60,8 @@ func main() {
 		app(args)
 	case "hup-app":
 		hupApp(args)
+	case "otlp-sink":
+		otlpSink(args)
 	case "reload-app":
 		reloadApp(args)
 	case "fluent-bit":
