@@ -16,7 +16,7 @@ import { repoPath } from '../support/paths.js';
 import { controlPlaneUnavailable } from './harness/binaries.js';
 import { runSidekick } from './harness/cli.js';
 import { E2eEnvironment, INJECTION_LABEL } from './harness/environment.js';
-import { loadKustomization, loadManifest } from './harness/manifests.js';
+import { loadKustomization, loadManifest, withLocalServices } from './harness/manifests.js';
 import { at, str } from './harness/objects.js';
 import { createPodsContinuously } from './harness/pod-load.js';
 import { SecretMountStandIn } from './harness/secret-mount.js';
@@ -31,24 +31,11 @@ const VALIDATING = '/apis/admissionregistration.k8s.io/v1/validatingwebhookconfi
 /** The field manager of `kubectl apply --server-side` (and of Argo CD / Flux with SSA). */
 const MANAGER = 'kubectl';
 
-/** A webhook configuration pointed at `origin` by url, with no caBundle (it is not in Git). */
-function withLocalUrl(config: JsonObject, origin: string): JsonObject {
-  const copy = structuredClone(config);
-  for (const webhook of Array.isArray(copy.webhooks) ? copy.webhooks : []) {
-    if (!isObject(webhook) || !isObject(webhook.clientConfig))
-      throw new Error('a webhook without clientConfig');
-    const service = webhook.clientConfig.service;
-    const path = isObject(service) && typeof service.path === 'string' ? service.path : '/';
-    webhook.clientConfig = { url: `${origin}${path}` };
-  }
-  return copy;
-}
-
 async function applyAll(env: E2eEnvironment, objects: JsonObject[], origin: string): Promise<void> {
   for (const object of objects) {
     const local =
       object.kind === 'MutatingWebhookConfiguration' || object.kind === 'ValidatingWebhookConfiguration'
-        ? withLocalUrl(object, origin)
+        ? withLocalServices(object, origin)
         : object;
     await env.api.apply(local, MANAGER);
   }

@@ -40,16 +40,20 @@ export function withLocalClientConfig(config: JsonObject, url: string, caPem: st
 
 /**
  * deploy/'s webhook configurations pointed at a local server: each webhook's service becomes
- * `url` (the server's origin and the service's path) + `caBundle`; nothing else changes.
+ * `url` (the server's origin and the service's path) + `caBundle`, or no caBundle without `caPem`
+ * (as in Git, where sidekick certs fills it); nothing else changes.
  */
-export function withLocalServices(config: JsonObject, origin: string, caPem: string): JsonObject {
+export function withLocalServices(config: JsonObject, origin: string, caPem?: string): JsonObject {
   const copy = structuredClone(config);
   for (const webhook of Array.isArray(copy.webhooks) ? copy.webhooks : []) {
     if (!isObject(webhook) || !isObject(webhook.clientConfig))
       throw new Error('a webhook without clientConfig');
     const service = webhook.clientConfig.service;
     const path = isObject(service) && typeof service.path === 'string' ? service.path : '/';
-    webhook.clientConfig = { url: `${origin}${path}`, caBundle: Buffer.from(caPem).toString('base64') };
+    webhook.clientConfig = {
+      url: `${origin}${path}`,
+      ...(caPem !== undefined ? { caBundle: Buffer.from(caPem).toString('base64') } : {}),
+    };
   }
   return copy;
 }
