@@ -254,8 +254,7 @@ describe("the files kubelet's AtomicWriter would leave", () => {
   });
 
   it('reads back what kubelet wrote (the fallback copy): one version, through ..data', async () => {
-    const kubelet = KubeletDir.create({ 'a.yaml': 'one', 'nested/b': 'two' });
-    dirs.push(kubelet.path);
+    const kubelet = KubeletDir.create({ 'a.yaml': 'one', 'nested/b': 'two' }, scratch());
     const payload = await readVolume(kubelet.path);
     assert.deepEqual(
       [...payload].map(([p, f]) => [p, f.data.toString(), f.mode]),
