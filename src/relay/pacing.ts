@@ -28,18 +28,26 @@ export class Pacer<T> {
    * (same key) keeps its place: when it leaves it carries the newest content anyway.
    */
   enqueue(items: readonly T[], now: number): void {
-    const fresh = items.filter((item) => !this.queued.has(this.key(item)));
+    const fresh: T[] = [];
+    for (const item of items) {
+      const key = this.key(item);
+      if (this.queued.has(key)) continue;
+      this.queued.add(key);
+      fresh.push(item);
+    }
     shuffle(fresh, this.random);
     if (this.size === 0) {
-      this.origin = now;
-      this.sentSinceOrigin = 0;
+      // A queue that drained before its next slot keeps its schedule: restarting it at `now`
+      // would let the next change's first delivery go out at once, right behind the previous
+      // change's last, and so more than `rate` in that second.
+      if (now >= this.nextSlot()) {
+        this.origin = now;
+        this.sentSinceOrigin = 0;
+      }
       this.queue = [];
       this.head = 0;
     }
-    for (const item of fresh) {
-      this.queued.add(this.key(item));
-      this.queue.push(item);
-    }
+    for (const item of fresh) this.queue.push(item);
   }
 
   /** The deliveries due by `now`. */
@@ -60,8 +68,12 @@ export class Pacer<T> {
   /** Milliseconds from `now` until the next delivery is due, or undefined when none waits. */
   nextIn(now: number): number | undefined {
     if (this.size === 0) return undefined;
-    const at = this.origin + (this.sentSinceOrigin * 1000) / this.rate;
-    return Math.max(0, Math.ceil(at - now));
+    return Math.max(0, Math.ceil(this.nextSlot() - now));
+  }
+
+  /** When the next delivery may leave, on the current schedule. */
+  private nextSlot(): number {
+    return this.origin + (this.sentSinceOrigin * 1000) / this.rate;
   }
 }
 

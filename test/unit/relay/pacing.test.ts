@@ -2,6 +2,48 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
 import { Pacer } from '../../../src/relay/pacing.js';
+import { runConfig } from '../../property/support/config.js';
+
+interface Batch {
+  at: number;
+  items: number[];
+}
+
+/** A small deterministic generator (mulberry32), so that the shuffle is part of the case. */
+function seededRandom(seed: number): () => number {
+  let state = seed >>> 0;
+  return () => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** Drives a Pacer every 7 ms through the arrivals and checks what left, and when. */
+function checkPacing(rate: number, batches: readonly Batch[], random: () => number): void {
+  const pacer = new Pacer<number>(rate, String, random);
+  const sorted = [...batches].sort((a, b) => a.at - b.at);
+  const out: { at: number; item: number }[] = [];
+  const seen = new Set<number>();
+  let now = 0;
+  for (const batch of sorted) {
+    for (; now < batch.at; now += 7) for (const item of pacer.due(now)) out.push({ at: now, item });
+    pacer.enqueue(batch.items, now);
+    for (const item of batch.items) seen.add(item);
+    // None queued twice: at most one delivery waits per distinct item.
+    assert.ok(pacer.size <= seen.size, `${String(pacer.size)} queued for ${String(seen.size)} items`);
+  }
+  for (; pacer.size > 0; now += 7) for (const item of pacer.due(now)) out.push({ at: now, item });
+  // Every distinct item wanted is delivered.
+  for (const item of seen) assert.ok(out.some((o) => o.item === item));
+  // Within any one second there are at most rate + 1 deliveries.
+  for (const o of out) {
+    const window = out.filter((p) => p.at >= o.at && p.at < o.at + 1000).length;
+    assert.ok(window <= rate + 1, `${String(window)} in a second at rate ${String(rate)}`);
+  }
+}
 
 describe('relay pacing', () => {
   it('sends the first at once and then `rate` a second', () => {
@@ -28,28 +70,44 @@ describe('relay pacing', () => {
           }),
           { maxLength: 10 },
         ),
-        (rate, batches) => {
-          const pacer = new Pacer<number>(rate, String);
-          const sorted = [...batches].sort((a, b) => a.at - b.at);
-          const out: { at: number; item: number }[] = [];
-          let now = 0;
-          for (const batch of sorted) {
-            for (; now < batch.at; now += 7) for (const item of pacer.due(now)) out.push({ at: now, item });
-            pacer.enqueue(batch.items, now);
-          }
-          for (; pacer.size > 0; now += 7) for (const item of pacer.due(now)) out.push({ at: now, item });
-          // Every distinct item wanted is delivered; none twice while queued.
-          const wanted = new Set(sorted.flatMap((b) => b.items));
-          for (const item of wanted) assert.ok(out.some((o) => o.item === item));
-          // Within any one second there are at most rate + 1 deliveries.
-          for (const o of out) {
-            const window = out.filter((p) => p.at >= o.at && p.at < o.at + 1000).length;
-            assert.ok(window <= rate + 1, `${String(window)} in a second at rate ${String(rate)}`);
-          }
+        fc.integer(),
+        (rate, batches, shuffleSeed) => {
+          checkPacing(rate, batches, seededRandom(shuffleSeed));
         },
       ),
-      { numRuns: 200 },
+      // Fixed so that a failure reproduces (the shuffle's randomness is part of each case);
+      // SIDEKICK_FUZZ_SEED explores other cases, as in the property suite.
+      { numRuns: 500, seed: runConfig().seed },
     );
+  });
+
+  it('keeps its schedule when the queue drains and the next change arrives before the next slot', () => {
+    // Found by the property above: 17 deliveries leave by 1778 ms; a change arriving 7 ms later
+    // restarted the schedule and its first delivery left at once, 11 in the second from 1337 ms.
+    const batches = [
+      { at: 0, items: Array.from({ length: 9 }, () => 0) },
+      { at: 2234, items: [0] },
+      { at: 1, items: Array.from({ length: 8 }, () => 0) },
+      { at: 1779, items: Array.from({ length: 5 }, () => 0) },
+    ];
+    checkPacing(9, batches, seededRandom(1));
+    const pacer = new Pacer<string>(10, String, () => 0.5);
+    pacer.enqueue(['a', 'b'], 0);
+    assert.deepEqual(pacer.due(100), ['a', 'b']);
+    pacer.enqueue(['c'], 150);
+    assert.deepEqual(pacer.due(150), []);
+    assert.equal(pacer.nextIn(150), 50);
+    assert.deepEqual(pacer.due(200), ['c']);
+    // After a pause longer than a slot it starts afresh: the first leaves at once.
+    pacer.enqueue(['d', 'e'], 5000);
+    assert.deepEqual(pacer.due(5000), ['d']);
+  });
+
+  it('queues an item once even when a change names it twice', () => {
+    const pacer = new Pacer<string>(1000, String, () => 0.5);
+    pacer.enqueue(['a', 'a', 'b'], 0);
+    assert.equal(pacer.size, 2);
+    assert.deepEqual([...pacer.due(10_000)].sort(), ['a', 'b']);
   });
 
   it('shuffles each change (jitter) and keeps a queued delivery in its place', () => {
