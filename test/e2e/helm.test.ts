@@ -6,6 +6,9 @@
 //   the chart's objects (`helm install --create-namespace`, or created and labelled beforehand);
 // - the certs Job is named sidekick-certs-<hash of its Pod template>: a Job's template is
 //   immutable, so `helm upgrade` to a new image makes a new Job instead of failing with 422.
+// With relay.enabled the chart adds the objects of deploy/relay (relay.mode=deployment) or of
+// deploy/overlays/relay-daemonset (relay.mode=daemonset), with the same one difference for the
+// relay's certs Job (sidekick-relay-certs-<hash>).
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -32,9 +35,10 @@ const key = (o: JsonObject): string => `${typeof o.kind === 'string' ? o.kind : 
 export function normalisedChart(objects: readonly JsonObject[]): JsonObject[] {
   return objects
     .map((o) => {
-      if (o.kind !== 'Job' || !/^sidekick-certs-[0-9a-f]{8}$/.test(name(o))) return o;
+      const job = /^(sidekick-certs|sidekick-relay-certs)-[0-9a-f]{8}$/.exec(name(o));
+      if (o.kind !== 'Job' || job === null) return o;
       const copy = structuredClone(o);
-      if (isObject(copy.metadata)) copy.metadata.name = 'sidekick-certs';
+      if (isObject(copy.metadata)) copy.metadata.name = job[1] ?? name(o);
       return copy;
     })
     .sort((a, b) => key(a).localeCompare(key(b)));
@@ -44,11 +48,31 @@ export function normalisedKustomize(objects: readonly JsonObject[]): JsonObject[
   return objects.filter((o) => o.kind !== 'Namespace').sort((a, b) => key(a).localeCompare(key(b)));
 }
 
+/** `kustomize build` of a kustomization with these directories (relative to the repository) as resources. */
+function kustomizeBuildOf(dirs: readonly string[]): JsonObject[] {
+  const dir = mkdtempSync(join(tmpdir(), 'sidekick-combined-'));
+  try {
+    writeFileSync(
+      join(dir, 'kustomization.yaml'),
+      stringify({ resources: dirs.map((d) => relative(dir, repoPath(d))) }),
+    );
+    return kustomizeBuild(dir);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
 void describe(`helm ${HELM_VERSION}`, () => {
-  void it('lints the chart', (t) => {
+  void it('lints the chart, with the relay off and in either mode', (t) => {
     t.diagnostic(helm(['version', '--short']).trim());
-    const out = helm(['lint', '--strict', CHART]);
-    assert.match(out, /1 chart\(s\) linted, 0 chart\(s\) failed/);
+    for (const args of [
+      [],
+      ['--set', 'relay.enabled=true'],
+      ['--set', 'relay.enabled=true', '--set', 'relay.mode=daemonset', '--set', 'relay.secrets=true'],
+    ]) {
+      const out = helm(['lint', '--strict', CHART, ...args]);
+      assert.match(out, /1 chart\(s\) linted, 0 chart\(s\) failed/, args.join(' '));
+    }
   });
 
   void it('renders, with the default values, the objects of deploy/base', () => {
@@ -65,6 +89,90 @@ void describe(`helm ${HELM_VERSION}`, () => {
     const chart = helmTemplateThroughKustomize(['--set', 'certificates.mode=cert-manager']);
     const overlay = kustomizeBuild(repoPath('deploy/overlays/cert-manager'));
     assert.deepEqual(normalisedChart(chart), normalisedKustomize(overlay));
+  });
+
+  void it('renders, with relay.enabled, the objects of deploy/base and deploy/relay', () => {
+    const chart = helmTemplateThroughKustomize(['--set', 'relay.enabled=true']);
+    const kustomize = kustomizeBuildOf(['deploy/base', 'deploy/relay']);
+    assert.ok(kustomize.some((o) => key(o) === 'Deployment/sidekick-relay'));
+    assert.deepEqual(normalisedChart(chart), normalisedKustomize(kustomize));
+  });
+
+  void it('renders, with relay.mode=daemonset, the objects of deploy/base and the relay-daemonset overlay', () => {
+    const chart = helmTemplateThroughKustomize([
+      '--set',
+      'relay.enabled=true',
+      '--set',
+      'relay.mode=daemonset',
+    ]);
+    const kustomize = kustomizeBuildOf(['deploy/base', 'deploy/overlays/relay-daemonset']);
+    assert.ok(kustomize.some((o) => key(o) === 'DaemonSet/sidekick-relay'));
+    assert.ok(!kustomize.some((o) => key(o) === 'PodDisruptionBudget/sidekick-relay'));
+    assert.deepEqual(normalisedChart(chart), normalisedKustomize(kustomize));
+  });
+
+  void it("applies the relay values, and points config-watcher at the release namespace's relay", () => {
+    const resources = { requests: { cpu: '1', memory: '1Gi' }, limits: { cpu: '2', memory: '2Gi' } };
+    const objects = helmTemplate([
+      '--namespace',
+      'platform',
+      '--set',
+      'relay.enabled=true',
+      '--set',
+      'relay.replicas=3',
+      '--set',
+      'relay.rate=50',
+      '--set',
+      'relay.secrets=true',
+      '--set',
+      'relay.podDisruptionBudget.minAvailable=2',
+      '--set-json',
+      `relay.resources=${JSON.stringify(resources)}`,
+    ]);
+    const find = (kind: string, n: string): JsonObject => {
+      const found = objects.find((o) => o.kind === kind && name(o) === n);
+      assert.ok(found, `${kind}/${n}`);
+      return found;
+    };
+    const spec = find('Deployment', 'sidekick-relay').spec as JsonObject;
+    assert.equal(spec.replicas, 3);
+    const container = (
+      ((spec.template as JsonObject).spec as JsonObject).containers as JsonObject[]
+    )[0] as JsonObject;
+    assert.deepEqual(container.resources, resources);
+    const args = container.args as string[];
+    assert.ok(args.includes('--rate=50') && args.includes('--secrets'), args.join(' '));
+    assert.equal((find('PodDisruptionBudget', 'sidekick-relay').spec as JsonObject).minAvailable, 2);
+    const rules = find('ClusterRole', 'sidekick-relay').rules as JsonObject[];
+    assert.deepEqual(rules[1], { apiGroups: [''], resources: ['secrets'], verbs: ['get', 'list', 'watch'] });
+    assert.deepEqual(
+      rules
+        .flatMap((r) => r.verbs as string[])
+        .filter((v) => !['get', 'list', 'watch', 'create'].includes(v)),
+      [],
+    );
+    assert.match(JSON.stringify(objects.filter((o) => o.kind === 'Job')), /--namespace=platform/);
+    const watcher = (find('ConfigMap', 'sidekick-templates').data as Record<string, string>)[
+      'config-watcher.yaml'
+    ];
+    assert.match(watcher ?? '', /default: https:\/\/sidekick-relay\.platform\.svc\n/);
+    // Without --secrets the relay refuses Secrets, and its role has none.
+    const plain = helmTemplate([
+      '--set',
+      'relay.enabled=true',
+      '--set',
+      'relay.podDisruptionBudget.enabled=false',
+    ]);
+    assert.doesNotMatch(
+      JSON.stringify(plain.filter((o) => o.kind === 'ClusterRole' && name(o) === 'sidekick-relay')),
+      /secrets/,
+    );
+    assert.ok(!plain.some((o) => o.kind === 'PodDisruptionBudget' && name(o) === 'sidekick-relay'));
+    assert.ok(!helmTemplate([]).some((o) => name(o).startsWith('sidekick-relay')));
+    assert.throws(
+      () => helmTemplate(['--set', 'relay.enabled=true', '--set', 'relay.mode=sidecar']),
+      /relay.mode must be/,
+    );
   });
 
   void it('renders, with the alerts and dashboard enabled, those of deploy/components/monitoring', () => {
