@@ -1,7 +1,7 @@
 // kustomize and helm, the real ones, built from their Go modules by build.sh beside this file
 // (cached in ~/.cache/sidekick/<tool>-<version>/) and run on deploy/.
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseAllDocuments, stringify } from 'yaml';
@@ -91,4 +91,19 @@ export function helmTemplateThroughKustomize(args: string[] = []): JsonObject[] 
 
 export function helm(args: string[]): string {
   return run(toolPath('helm', HELM_VERSION), args, `helm ${args.join(' ')}`);
+}
+
+/** The cert-manager whose CRDs the cert-manager renderings are applied with. */
+export const CERT_MANAGER_VERSION = 'v1.21.2';
+
+/** cert-manager's CRDs (group cert-manager.io) from its Go module, by cert-manager-crds.sh. */
+export function certManagerCrds(version: string = CERT_MANAGER_VERSION): JsonObject[] {
+  const dir = execFileSync('bash', [repoPath('test/tools/cert-manager-crds.sh'), version], {
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'inherit'],
+  }).trim();
+  return readdirSync(dir)
+    .filter((file) => file.endsWith('.yaml'))
+    .sort()
+    .flatMap((file) => yamlObjects(readFileSync(join(dir, file), 'utf8'), `cert-manager ${version} ${file}`));
 }

@@ -40,23 +40,41 @@ export function withLocalClientConfig(config: JsonObject, url: string, caPem: st
 
 /**
  * deploy/'s webhook configurations pointed at a local server: each webhook's service becomes
- * `url` (the server's origin and the service's path) + `caBundle`, or no caBundle without `caPem`
- * (as in Git, where sidekick certs fills it); nothing else changes.
+ * `url` (the server's origin and the service's path) + `caBundle`; without `caPem`, the caBundle
+ * the rendering has (Helm's certificates.mode=provided) or none (as in Git, where sidekick certs
+ * or cert-manager's CA injector fills it); nothing else changes.
  */
 export function withLocalServices(config: JsonObject, origin: string, caPem?: string): JsonObject {
   const copy = structuredClone(config);
   for (const webhook of Array.isArray(copy.webhooks) ? copy.webhooks : []) {
     if (!isObject(webhook) || !isObject(webhook.clientConfig))
       throw new Error('a webhook without clientConfig');
-    const service = webhook.clientConfig.service;
+    const { service, caBundle } = webhook.clientConfig;
     const path = isObject(service) && typeof service.path === 'string' ? service.path : '/';
+    const bundle = caPem !== undefined ? Buffer.from(caPem).toString('base64') : caBundle;
     webhook.clientConfig = {
       url: `${origin}${path}`,
-      ...(caPem !== undefined ? { caBundle: Buffer.from(caPem).toString('base64') } : {}),
+      ...(typeof bundle === 'string' ? { caBundle: bundle } : {}),
     };
   }
   return copy;
 }
+
+/**
+ * The namespace a Helm install needs first (`kubectl create namespace sidekick` and its Pod
+ * Security labels, as the chart's README says): the chart has no Namespace of its own.
+ */
+export const CHART_NAMESPACE: JsonObject = {
+  apiVersion: 'v1',
+  kind: 'Namespace',
+  metadata: {
+    name: 'sidekick',
+    labels: {
+      'pod-security.kubernetes.io/enforce': 'restricted',
+      'pod-security.kubernetes.io/warn': 'restricted',
+    },
+  },
+};
 
 /**
  * A configuration of one webhook on Pod CREATE, served locally at `url` (a test's own), failing
