@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { generate } from 'selfsigned';
 
 export interface CertificateAuthority {
@@ -61,7 +62,17 @@ export async function generateCa(
 export async function generateServingCertificate(options: ServingCertificateOptions): Promise<ServingCertificate> {
   const validityMs = options.validityMs ?? (options.days ?? 365) * DAY_MS;
   const issuedAt = options.now ?? Date.now();
-  const ca = options.ca ?? (await generateCa('sidekick-ca', undefined, validityMs * 10, issuedAt));
+  // Each CA gets its own subject: during a rotation a bundle holds the old and the new CA, and
+  // OpenSSL (Node's TLS, so config-watchers verifying the relay) picks an issuer by subject alone
+  // when the certificates carry no key identifiers, failing the signature on the wrong one.
+  const ca =
+    options.ca ??
+    (await generateCa(
+      `sidekick-ca ${new Date(issuedAt).toISOString()} ${randomBytes(4).toString('hex')}`,
+      undefined,
+      validityMs * 10,
+      issuedAt,
+    ));
   const commonName = options.commonName ?? options.dnsNames[0] ?? options.ipAddresses?.[0] ?? 'sidekick';
   const usage = options.usage ?? 'server';
   const now = new Date(issuedAt);

@@ -1,6 +1,7 @@
-import { ApiException } from '@kubernetes/client-node';
-import { ensureClusterCertificates, type ClusterCertificateResult } from '../certs/cluster.js';
+import { ApiException, CoreV1Api, type KubeConfig } from '@kubernetes/client-node';
+import { ensureClusterCertificates, FIELD_MANAGER, type ClusterCertificateResult } from '../certs/cluster.js';
 import { ensureCertificateFiles } from '../certs/files.js';
+import { publishCaBundle, type PublishResult } from '../certs/publish.js';
 import type { CertificateNames } from '../certs/validity.js';
 import { parseDuration } from '../watch/duration.js';
 import type { Command } from './command.js';
@@ -51,6 +52,16 @@ const SPECS = {
     default: '30m',
     description:
       'least time each phase of a CA rotation lasts (trust-new, serve-new): longer than kubelet takes to swap the mounted Secret',
+  },
+  'publish-ca': {
+    type: 'string',
+    description:
+      "publish the CA bundle as this ConfigMap's ca.crt in every namespace (the relay's: sidekick-relay-ca)",
+  },
+  'publish-namespaces': {
+    type: 'string',
+    description:
+      'with --publish-ca: only these namespaces (comma-separated; default all but the system ones)',
   },
   force: { type: 'boolean', description: 'issue a new certificate even if the kept one is good' },
   kubeconfig: {
@@ -133,6 +144,61 @@ function secretLine(target: string, result: ClusterCertificateResult): string {
   return `secret ${target}: ${result.secret}${why}, phase ${result.phase}${until}, serial ${result.serial}\n`;
 }
 
+const DNS_LABEL = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
+const DNS_SUBDOMAIN = /^(?=.{1,253}$)[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
+
+function parsePublish(
+  name: string | undefined,
+  namespaces: string | undefined,
+  dir: string | undefined,
+): { name: string; namespaces?: string[] } | undefined {
+  if (name !== undefined && dir !== undefined)
+    throw new UsageError('--publish-ca needs a cluster, not --dir');
+  if (name === undefined) {
+    if (namespaces !== undefined) throw new UsageError('--publish-namespaces needs --publish-ca');
+    return undefined;
+  }
+  if (!DNS_SUBDOMAIN.test(name))
+    throw new UsageError(`--publish-ca: '${name}' is not a valid ConfigMap name`);
+  if (namespaces === undefined) return { name };
+  const list = namespaces
+    .split(',')
+    .map((ns) => ns.trim())
+    .filter((ns) => ns !== '');
+  for (const ns of list) {
+    if (!DNS_LABEL.test(ns))
+      throw new UsageError(`--publish-namespaces: '${ns}' is not a valid namespace name`);
+  }
+  if (list.length === 0) throw new UsageError('--publish-namespaces: no namespace given');
+  return { name, namespaces: list };
+}
+
+function publishLine(name: string, result: PublishResult): string {
+  const changed =
+    result.changed.length === 0 ? 'nothing to change' : `ca.crt set in ${result.changed.join(', ')}`;
+  const skipped =
+    result.skipped.length === 0 ? '' : `; skipped ${result.skipped.join(', ')} (terminating or gone)`;
+  return `configmap ${name}: ${changed}; ${String(result.unchanged)} already up to date${skipped}\n`;
+}
+
+/**
+ * After the Secret's step: in trust-new the bundle already holds the new CA, and the relay serves
+ * from it only a rotation step later (docs/relay.md).
+ */
+async function publishStep(
+  kubeConfig: KubeConfig,
+  publish: { name: string; namespaces?: string[] },
+  bundle: string,
+): Promise<string> {
+  const published = await publishCaBundle(kubeConfig.makeApiClient(CoreV1Api), {
+    ...publish,
+    bundle,
+    fieldManager: FIELD_MANAGER,
+    labels: { 'app.kubernetes.io/name': 'sidekick', 'app.kubernetes.io/managed-by': 'sidekick-certs' },
+  });
+  return publishLine(publish.name, published);
+}
+
 function describeApiError(error: unknown): string {
   if (error instanceof ApiException) {
     const failure = error as ApiException<unknown>;
@@ -161,6 +227,22 @@ function extractMessage(body: string): string | undefined {
   return undefined;
 }
 
+/** `--dir`: the files, and the caBundle to paste into a webhook configuration. */
+async function writeFiles(
+  dir: string,
+  names: CertificateNames,
+  validityMs: number,
+  renewFraction: number,
+  force: boolean | undefined,
+): Promise<string> {
+  const result = await ensureCertificateFiles(dir, names, { validityMs, renewFraction, force });
+  const why = result.reason === undefined ? '' : ` (${result.reason})`;
+  return (
+    `${result.dir}: ${result.action}${why}: ca.crt, tls.crt, tls.key\n` +
+    `caBundle: ${Buffer.from(result.ca).toString('base64')}\n`
+  );
+}
+
 export const certs: Command = async (io) => {
   const { options, positionals } = parseOptions(SPECS, io.argv, io.env);
   if (options.help) {
@@ -174,16 +256,10 @@ export const certs: Command = async (io) => {
   const validityMs = parseValidityMs(options.validity, options.days);
   const renewFraction = parseFraction(options['renew-fraction']);
   const stepMs = parseStep(options['rotation-step']);
+  const publish = parsePublish(options['publish-ca'], options['publish-namespaces'], options.dir);
 
   if (options.dir !== undefined) {
-    const result = await ensureCertificateFiles(options.dir, names, {
-      validityMs,
-      renewFraction,
-      force: options.force,
-    });
-    const why = result.reason === undefined ? '' : ` (${result.reason})`;
-    io.stdout.write(`${result.dir}: ${result.action}${why}: ca.crt, tls.crt, tls.key\n`);
-    io.stdout.write(`caBundle: ${Buffer.from(result.ca).toString('base64')}\n`);
+    io.stdout.write(await writeFiles(options.dir, names, validityMs, renewFraction, options.force));
     return 0;
   }
 
@@ -204,6 +280,7 @@ export const certs: Command = async (io) => {
     io.stdout.write(secretLine(`${namespace}/${secretName}`, result));
     io.stdout.write(mutatingLine(webhook, result.patched));
     if (validating !== '') io.stdout.write(validatingLine(validating, result.validatingPatched));
+    if (publish) io.stdout.write(await publishStep(kubeConfig, publish, result.ca));
     return 0;
   } catch (error) {
     io.stderr.write(`sidekick certs: ${describeApiError(error)}\n`);

@@ -4,7 +4,10 @@
 // token needs. The refusals are the security model of docs/relay.md; each is asserted by status
 // and by the message the subscriber gets.
 import assert from 'node:assert/strict';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { createServer, type Server } from 'node:http';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import type { AddressInfo } from 'node:net';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { Agent } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -14,11 +17,14 @@ import type { JsonObject } from '../../src/json.js';
 import type { RelayEvent } from '../../src/relay/protocol.js';
 import { repoPath } from '../support/paths.js';
 import { subscribe } from '../support/relay-stream.js';
+import { AgentProcess, KubeletDir } from '../watch/helpers.js';
 import { controlPlaneUnavailable } from './harness/binaries.js';
+import { runSidekick } from './harness/cli.js';
 import { startControlPlane, type ControlPlane } from './harness/controlplane.js';
 import { loopbackServingPair, type TlsPair } from './harness/injector.js';
 import { kubeconfigYaml } from './harness/kubeconfig.js';
 import { loadKustomization, loadManifest } from './harness/manifests.js';
+import { freePort } from './harness/ports.js';
 import { forgetOnExit, removeOnExit } from './harness/processes.js';
 import { RelayProcess } from './harness/relay.js';
 import { createPod, expiredCopy, podToken } from './harness/tokens.js';
@@ -35,6 +41,31 @@ const objectNamed =
     event.object.name === name &&
     !('deleted' in event.object) &&
     check(event.object.data);
+
+function containerArgs(object: JsonObject | undefined): string[] {
+  const job = (object?.spec as JsonObject | undefined)?.jobTemplate as JsonObject | undefined;
+  const pod = ((job?.spec as JsonObject | undefined)?.template as JsonObject | undefined)?.spec as
+    JsonObject | undefined;
+  const containers = pod?.containers;
+  const first: unknown = Array.isArray(containers) ? containers[0] : undefined;
+  const args = typeof first === 'object' && first !== null && 'args' in first ? first.args : undefined;
+  return Array.isArray(args) ? args.map(String) : [];
+}
+
+const pemBlocks = (pem: string): string[] =>
+  pem.match(/-----BEGIN CERTIFICATE-----[^-]+-----END CERTIFICATE-----/g) ?? [];
+
+const text = (value: unknown): string => (typeof value === 'string' ? value : '');
+
+/** The app's reload endpoint: counts POSTs. */
+async function reloadCounter(): Promise<{ server: Server; url: string }> {
+  const server = createServer((req, res) => {
+    req.resume();
+    res.end('ok');
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return { server, url: `http://127.0.0.1:${String((server.address() as AddressInfo).port)}/-/reload` };
+}
 
 void describe(
   'sidekick relay on a real control plane',
@@ -109,6 +140,31 @@ void describe(
         forgetOnExit(started.dir);
       }
     });
+
+    /** A kubeconfig holding only a TokenRequest token of the ServiceAccount sidekick/<name>. */
+    const serviceAccountKubeconfig = async (name: string, file: string): Promise<string> => {
+      const { object } = await cp.api.call(
+        'POST',
+        `/api/v1/namespaces/sidekick/serviceaccounts/${name}/token`,
+        {
+          body: {
+            apiVersion: 'authentication.k8s.io/v1',
+            kind: 'TokenRequest',
+            spec: { expirationSeconds: 600 },
+          },
+        },
+      );
+      const status = object.status as JsonObject;
+      const path = join(dir, file);
+      await writeFile(
+        path,
+        kubeconfigYaml(cp.server, cp.pki.ca.cert, {
+          token: typeof status.token === 'string' ? status.token : '',
+        }),
+        { mode: 0o600 },
+      );
+      return path;
+    };
 
     const open = (objects: Parameters<typeof subscribe>[0]['objects'], bearer: string | undefined = token) =>
       subscribe({ origin: relay.origin, ca: tls.ca, token: bearer, objects });
@@ -330,7 +386,10 @@ void describe(
       const objects = await loadKustomization(repoPath('deploy/relay'));
       assert.deepEqual(objects.map((o) => o.kind).sort(), [
         'ClusterRole',
+        'ClusterRole',
         'ClusterRoleBinding',
+        'ClusterRoleBinding',
+        'CronJob',
         'Deployment',
         'Job',
         'PodDisruptionBudget',
@@ -404,6 +463,182 @@ void describe(
         stream.close();
       } finally {
         await leastPrivilege.process.stop();
+      }
+    });
+
+    it("publishes the relay's CA to every namespace and a relay-mode watcher trusts the relay through it, across a CA rotation", async () => {
+      const [namespace] = await loadManifest(repoPath('deploy/base/namespace.yaml'));
+      await cp.api.apply(namespace!);
+      const objects = await loadKustomization(repoPath('deploy/relay'));
+      for (const object of objects) await cp.api.apply(object);
+      const publisher = await cp.api.get(
+        '/apis/rbac.authorization.k8s.io/v1/clusterroles/sidekick-relay-ca-publisher',
+      );
+      assert.deepEqual(publisher.rules, [
+        { apiGroups: [''], resources: ['namespaces'], verbs: ['get', 'list'] },
+        { apiGroups: [''], resources: ['configmaps'], verbs: ['create'] },
+        {
+          apiGroups: [''],
+          resources: ['configmaps'],
+          resourceNames: ['sidekick-relay-ca'],
+          verbs: ['get', 'update'],
+        },
+      ]);
+      await cp.api.call('POST', '/api/v1/namespaces', {
+        body: { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'apps-2' } },
+      });
+      // The CronJob's own arguments, run with nothing but its ServiceAccount's credentials; the
+      // certificate also names 127.0.0.1, where this relay listens (no Service DNS here).
+      const cronJob = objects.find((o) => o.kind === 'CronJob');
+      const args = containerArgs(cronJob);
+      assert.ok(args.includes('--publish-ca=sidekick-relay-ca'), args.join(' '));
+      const kubeconfig = await serviceAccountKubeconfig('sidekick-relay-certs', 'relay-certs.kubeconfig');
+      const home = join(dir, 'certs-home');
+      await mkdir(home, { recursive: true });
+      const certs = async (...extra: string[]): Promise<string> => {
+        const run = await runSidekick(
+          [...args, `--kubeconfig=${kubeconfig}`, '--ip-address=127.0.0.1', '--rotation-step=2s', ...extra],
+          home,
+        );
+        assert.equal(run.code, 0, run.stderr);
+        return run.stdout;
+      };
+      assert.match(await certs(), /configmap sidekick-relay-ca: ca\.crt set in [^;]*\bapps\b/);
+
+      const secretCa = async (): Promise<string> => {
+        const secret = await cp.api.get('/api/v1/namespaces/sidekick/secrets/sidekick-relay-tls');
+        return Buffer.from(text((secret.data as JsonObject)['ca.crt']), 'base64').toString();
+      };
+      /** Every CA the Secret holds (serving, next, previous): what a rotation phase trusts. */
+      const secretTrusted = async (): Promise<string[]> => {
+        const secret = await cp.api.get('/api/v1/namespaces/sidekick/secrets/sidekick-relay-tls');
+        const data = secret.data as JsonObject;
+        return ['ca.crt', 'next-ca.crt', 'previous-ca.crt']
+          .map((key) => Buffer.from(text(data[key]), 'base64').toString())
+          .flatMap(pemBlocks)
+          .sort();
+      };
+      const publishedCa = async (namespace: string): Promise<string> => {
+        const cm = await cp.api.get(`/api/v1/namespaces/${namespace}/configmaps/sidekick-relay-ca`);
+        return text((cm.data as JsonObject)['ca.crt']);
+      };
+      assert.equal(await publishedCa(NS), await secretCa());
+      assert.equal(await publishedCa('apps-2'), await secretCa());
+      assert.equal(
+        (await cp.api.request('GET', '/api/v1/namespaces/kube-system/configmaps/sidekick-relay-ca')).status,
+        404,
+        'system namespaces are left alone',
+      );
+      assert.match(await certs(), /nothing to change; \d+ already up to date/);
+
+      // What kubelet does for the relay's Pod (the Secret mounted) and the app's Pod (its token
+      // and the published ca.crt projected beside it), done here by hand: no node runs them.
+      const files = join(dir, 'ca-distribution');
+      await mkdir(join(files, 'watch'), { recursive: true });
+      const mountSecret = async (): Promise<TlsPair> => {
+        const secret = await cp.api.get('/api/v1/namespaces/sidekick/secrets/sidekick-relay-tls');
+        const data = secret.data as JsonObject;
+        const decode = (key: string) => Buffer.from(text(data[key]), 'base64').toString();
+        await writeFile(join(files, 'tls.crt'), decode('tls.crt'));
+        await writeFile(join(files, 'tls.key'), decode('tls.key'), { mode: 0o600 });
+        return { certFile: join(files, 'tls.crt'), keyFile: join(files, 'tls.key'), ca: decode('ca.crt') };
+      };
+      const mountCa = async (): Promise<void> => {
+        await writeFile(join(files, 'ca.crt'), await publishedCa(NS));
+      };
+      await writeFile(join(files, 'token'), token);
+      await mountCa();
+      const original = KubeletDir.create({ 'app.conf': 'from-kubelet\n' }, files);
+      const port = await freePort();
+      const relayTls = await mountSecret();
+      let ownRelay = await RelayProcess.start({
+        kubeconfigPath: cp.kubeconfigPath,
+        tls: relayTls,
+        logDir: dir,
+        name: 'sidekick-relay-ca',
+        port,
+      });
+      const reloads = await reloadCounter();
+      let watcher: AgentProcess | undefined;
+      try {
+        await configMap('app-config', { 'app.conf': 'relay-ca-1\n' });
+        watcher = await AgentProcess.start([
+          `--url=${reloads.url}`,
+          '--debounce=100ms',
+          '--source=relay',
+          `--relay=https://127.0.0.1:${String(port)}`,
+          `--relay-volume=${JSON.stringify({
+            volume: 'config',
+            dir: join(files, 'watch'),
+            fallback: original.path,
+            defaultMode: 0o644,
+            sources: [
+              { kind: 'ConfigMap', name: 'app-config', items: [{ key: 'app.conf', path: 'app.conf' }] },
+            ],
+          })}`,
+          `--relay-token=${join(files, 'token')}`,
+          `--relay-ca=${join(files, 'ca.crt')}`,
+          '--relay-startup-timeout=30s',
+        ]);
+        const content = () => readFile(join(files, 'watch', 'app.conf'), 'utf8');
+        // Ready with the relay's content, not the kubelet copy: the TLS handshake trusted the CA.
+        assert.equal(await content(), 'relay-ca-1\n');
+        const follows = async (value: string): Promise<void> => {
+          await configMap('app-config', { 'app.conf': value });
+          await waitFor(async () => ((await content()) === value ? true : undefined), {
+            timeoutMs: 20_000,
+            what: `the watcher to lay out ${JSON.stringify(value)} from the relay`,
+          }).catch((error: unknown) => {
+            const logs = watcher?.logs.slice(-15).map((l) => JSON.stringify(l)) ?? [];
+            throw new Error(`${error instanceof Error ? error.message : String(error)}\n${logs.join('\n')}`);
+          });
+        };
+        await follows('relay-ca-2\n');
+
+        // A CA rotation, one phase per run: trust-new publishes both CAs while the relay still
+        // serves from the old one; serve-new moves the relay onto the new CA; stable drops the old.
+        const oldCa = await secretCa();
+        assert.match(await certs('--force'), /phase trust-new/);
+        const both = await publishedCa(NS);
+        assert.deepEqual(pemBlocks(both).sort(), await secretTrusted());
+        assert.equal(pemBlocks(both).length, 2);
+        assert.ok(both.includes(oldCa.trim()) && both.length > oldCa.length, 'trust-new: old and new CA');
+        await mountCa();
+        await sleep(2_100);
+        assert.match(await certs(), /phase serve-new/);
+        assert.equal(await publishedCa(NS), both);
+        assert.deepEqual(pemBlocks(both).sort(), await secretTrusted());
+        // The relay's replica restarts on the new certificate at the same address; the watcher
+        // reconnects (a new handshake, the new CA) and keeps taking changes from it.
+        await ownRelay.process.stop();
+        ownRelay = await RelayProcess.start({
+          kubeconfigPath: cp.kubeconfigPath,
+          tls: await mountSecret(),
+          logDir: dir,
+          name: 'sidekick-relay-ca-2',
+          port,
+        });
+        await follows('relay-ca-3\n');
+        await sleep(2_100);
+        assert.match(await certs(), /phase stable/);
+        const stable = await publishedCa(NS);
+        assert.equal(stable, await secretCa());
+        assert.ok(!stable.includes(oldCa.trim()), 'stable: the old CA is no longer published');
+        await mountCa();
+        await ownRelay.process.stop();
+        ownRelay = await RelayProcess.start({
+          kubeconfigPath: cp.kubeconfigPath,
+          tls: await mountSecret(),
+          logDir: dir,
+          name: 'sidekick-relay-ca-3',
+          port,
+        });
+        await follows('relay-ca-4\n');
+        assert.equal(await publishedCa('apps-2'), stable);
+      } finally {
+        await watcher?.stop();
+        await ownRelay.process.stop();
+        await new Promise((resolve) => reloads.server.close(resolve));
       }
     });
 

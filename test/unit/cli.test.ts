@@ -175,4 +175,25 @@ describe('sidekick CLI', () => {
     assert.equal(bad.status, 2);
     assert.match(bad.stderr, /sidekick inject: Unknown option '--no-such-option'/);
   });
+
+  it('refuses a bad --publish-ca / --publish-namespaces before touching anything', () => {
+    const cases: [string[], RegExp][] = [
+      [['--publish-ca=Bad_Name'], /--publish-ca: 'Bad_Name' is not a valid ConfigMap name/],
+      [['--publish-namespaces=apps'], /--publish-namespaces needs --publish-ca/],
+      [
+        ['--publish-ca=sidekick-relay-ca', '--publish-namespaces=apps,Nope'],
+        /'Nope' is not a valid namespace/,
+      ],
+      [
+        ['--publish-ca=sidekick-relay-ca', '--publish-namespaces=,'],
+        /--publish-namespaces: no namespace given/,
+      ],
+      [['--publish-ca=sidekick-relay-ca', '--dir=/nonexistent'], /--publish-ca needs a cluster, not --dir/],
+    ];
+    for (const [args, message] of cases) {
+      const run = sidekick(['certs', ...args]);
+      assert.equal(run.status, 2, `${args.join(' ')}: ${run.stderr}`);
+      assert.match(run.stderr, message);
+    }
+  });
 });

@@ -3,7 +3,9 @@
 // the caBundle must trust what every server serves, and the certificate in use must be valid.
 import assert from 'node:assert/strict';
 import { X509Certificate } from 'node:crypto';
+import type { AddressInfo } from 'node:net';
 import { before, describe, it } from 'node:test';
+import { connect, createServer } from 'node:tls';
 import { generateServingCertificate } from '../../src/certs/generate.js';
 import {
   applyRotation,
@@ -224,5 +226,39 @@ void describe('certificate rotation (simulated clock)', () => {
       ok: false,
       problem: 'Secret sidekick/sidekick-tls lacks ca.crt, tls.crt or tls.key',
     });
+  });
+
+  it('a bundle of the old and the new CA verifies a certificate of either in Node TLS (distinct CA subjects)', async () => {
+    const names = {
+      dnsNames: ['sidekick-relay.sidekick.svc'],
+      ipAddresses: ['127.0.0.1'],
+      validityMs: 3_600_000,
+    };
+    const older = await generateServingCertificate(names);
+    const newer = await generateServingCertificate(names);
+    assert.notEqual(new X509Certificate(older.ca.cert).subject, new X509Certificate(newer.ca.cert).subject);
+    const bundle = `${older.ca.cert}\n${newer.ca.cert}`;
+    for (const served of [older, newer]) {
+      const server = createServer({ cert: served.cert, key: served.key });
+      await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+      try {
+        const { port } = server.address() as AddressInfo;
+        await new Promise<void>((resolve, reject) => {
+          const socket = connect({
+            host: '127.0.0.1',
+            port,
+            ca: bundle,
+            servername: 'sidekick-relay.sidekick.svc',
+          });
+          socket.once('secureConnect', () => {
+            socket.destroy();
+            resolve();
+          });
+          socket.once('error', reject);
+        });
+      } finally {
+        await new Promise((resolve) => server.close(resolve));
+      }
+    }
   });
 });

@@ -11,6 +11,8 @@ export interface RelayProcessOptions {
   logDir: string;
   args?: readonly string[];
   name?: string;
+  /** A fixed port (a restarted relay where its subscribers expect it); default: a free one. */
+  port?: number;
 }
 
 /** The real `sidekick relay`, as a child process, on loopback. */
@@ -27,7 +29,7 @@ export class RelayProcess {
   }
 
   static async start(options: RelayProcessOptions): Promise<RelayProcess> {
-    const port = await freePort();
+    const port = options.port ?? (await freePort());
     const metricsPort = await freePort();
     const child = ManagedProcess.start(
       options.name ?? `sidekick-relay-${String(port)}`,
