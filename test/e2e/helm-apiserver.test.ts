@@ -57,7 +57,10 @@ void describe(
         const deployment = relayObjects([]);
         assert.deepEqual(deployment.map((o) => o.kind).sort(), [
           'ClusterRole',
+          'ClusterRole',
           'ClusterRoleBinding',
+          'ClusterRoleBinding',
+          'CronJob',
           'Deployment',
           'Job',
           'PodDisruptionBudget',

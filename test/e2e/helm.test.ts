@@ -152,6 +152,29 @@ void describe(`helm ${HELM_VERSION}`, () => {
       [],
     );
     assert.match(JSON.stringify(objects.filter((o) => o.kind === 'Job')), /--namespace=platform/);
+    // The CA bundle published to a fixed list of namespaces: a Role in each, no namespace listing.
+    const limited = helmTemplate([
+      '--set',
+      'relay.enabled=true',
+      '--set',
+      'relay.caNamespaces={team-a,team-b}',
+    ]);
+    const publishers = limited.filter((o) => name(o) === 'sidekick-relay-ca-publisher');
+    assert.deepEqual(
+      publishers.map((o) => `${key(o)}@${JSON.stringify((o.metadata as JsonObject).namespace)}`).sort(),
+      [
+        'Role/sidekick-relay-ca-publisher@"team-a"',
+        'Role/sidekick-relay-ca-publisher@"team-b"',
+        'RoleBinding/sidekick-relay-ca-publisher@"team-a"',
+        'RoleBinding/sidekick-relay-ca-publisher@"team-b"',
+      ],
+    );
+    for (const kind of ['Job', 'CronJob'])
+      assert.match(
+        JSON.stringify(limited.filter((o) => o.kind === kind)),
+        /"--publish-namespaces=team-a,team-b"/,
+        kind,
+      );
     const watcher = (find('ConfigMap', 'sidekick-templates').data as Record<string, string>)[
       'config-watcher.yaml'
     ];
