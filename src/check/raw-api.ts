@@ -1,6 +1,6 @@
-import { request, type RequestOptions } from 'node:https';
 import type { KubeConfig } from '@kubernetes/client-node';
-import { isArray, isObject, type Json, type JsonObject } from '../json.js';
+import { isArray, isObject, type JsonObject } from '../json.js';
+import { KubeJson } from '../kube-json.js';
 
 /** A GET the API refused or could not answer, with the apiserver's message. */
 export class ApiError extends Error {
@@ -19,20 +19,20 @@ export class ApiError extends Error {
  * Credentials come from the KubeConfig, as kubectl finds them.
  */
 export class RawApi {
-  constructor(private readonly kubeConfig: KubeConfig) {}
+  private readonly json: KubeJson;
+
+  constructor(kubeConfig: KubeConfig) {
+    this.json = new KubeJson(kubeConfig);
+  }
 
   async get(path: string): Promise<JsonObject> {
-    const server = this.kubeConfig.getCurrentCluster()?.server;
-    if (server === undefined) throw new ApiError(path, 0, 'the kubeconfig has no current cluster');
-    const options: RequestOptions = { method: 'GET', headers: { accept: 'application/json' } };
-    await this.kubeConfig.applyToHTTPSOptions(options);
-    const { status, text } = await fetchText(new URL(path, server), options);
-    let body: Json = text;
+    let answer;
     try {
-      body = JSON.parse(text) as Json;
-    } catch {
-      // not JSON: the text is the message
+      answer = await this.json.call('GET', path, { timeoutMs: 30_000 });
+    } catch (error) {
+      throw new ApiError(path, 0, error instanceof Error ? error.message : String(error));
     }
+    const { status, body, text } = answer;
     if (status < 200 || status > 299 || !isObject(body)) {
       const message = isObject(body) && typeof body.message === 'string' ? body.message : text.slice(0, 200);
       throw new ApiError(path, status, message);
@@ -54,22 +54,4 @@ export class RawApi {
     } while (token !== '');
     return items;
   }
-}
-
-function fetchText(url: URL, options: RequestOptions): Promise<{ status: number; text: string }> {
-  return new Promise((resolve, reject) => {
-    const req = request(url, options, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (chunk: Buffer) => chunks.push(chunk));
-      res.on('error', reject);
-      res.on('end', () => {
-        resolve({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8') });
-      });
-    });
-    req.setTimeout(30_000, () => req.destroy(new Error(`GET ${url.pathname}: no answer in 30 s`)));
-    req.on('error', (error) => {
-      reject(new ApiError(url.pathname, 0, error.message));
-    });
-    req.end();
-  });
 }
