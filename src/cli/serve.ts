@@ -3,11 +3,11 @@ import type { LevelWithSilent } from 'pino';
 import { DEFAULT_TEMPLATES_CONFIGMAP, WORKLOADS_MODES, type WorkloadsMode } from '../admission/index.js';
 import { createLogger, isLogLevel } from '../log.js';
 import { DEFAULT_MAX_BODY_BYTES } from '../server/body.js';
-import { ensureSelfSignedCertificate } from '../server/selfsigned.js';
 import { DEFAULT_SHUTDOWN_DEADLINE_MS, startServer, type RunningServer } from '../server/server.js';
 import type { TlsFiles } from '../server/tls.js';
 import { builtinTemplateDir } from '../templates/load.js';
 import type { Command, CommandIo } from './command.js';
+import { integerOption, runUntilSignal, servingTlsFiles } from './lifecycle.js';
 import { COMMON_OPTIONS, imageOption, parseOptions, usage, UsageError, type OptionSpecs } from './options.js';
 
 const SERVE_OPTIONS = {
@@ -61,45 +61,6 @@ const SERVE_OPTIONS = {
   ...COMMON_OPTIONS,
 } as const satisfies OptionSpecs;
 
-function integer(name: string, value: string | undefined, min: number, max: number): number {
-  const parsed = Number(value);
-  if (value === undefined || !/^\d+$/.test(value.trim()) || parsed < min || parsed > max) {
-    throw new UsageError(`--${name} must be an integer from ${min} to ${max}, got ${JSON.stringify(value)}`);
-  }
-  return parsed;
-}
-
-async function tlsFiles(
-  io: CommandIo,
-  options: { cert?: string; key?: string; clientCa?: string; certsDir: string; address: string },
-): Promise<TlsFiles> {
-  const clientCa = options.clientCa !== undefined ? { clientCaFile: resolve(io.cwd, options.clientCa) } : {};
-  if (options.cert !== undefined && options.key !== undefined) {
-    return { certFile: resolve(io.cwd, options.cert), keyFile: resolve(io.cwd, options.key), ...clientCa };
-  }
-  if (options.cert !== undefined || options.key !== undefined) {
-    throw new UsageError('--tls-cert and --tls-key go together');
-  }
-  const made = await ensureSelfSignedCertificate(resolve(io.cwd, options.certsDir), options.address);
-  io.stderr.write(
-    `sidekick serve: ${made.generated ? 'generated' : 'using'} a self-signed certificate in ${made.dir}; ` +
-      `trust its CA ${made.caFile} (e.g. curl --cacert ${made.caFile})\n`,
-  );
-  return { certFile: made.certFile, keyFile: made.keyFile, ...clientCa };
-}
-
-function waitForSignal(): Promise<NodeJS.Signals> {
-  return new Promise((resolveSignal) => {
-    const onSignal = (signal: NodeJS.Signals): void => {
-      process.off('SIGTERM', onSignal);
-      process.off('SIGINT', onSignal);
-      resolveSignal(signal);
-    };
-    process.on('SIGTERM', onSignal);
-    process.on('SIGINT', onSignal);
-  });
-}
-
 type ServeOptions = ReturnType<typeof parseOptions<typeof SERVE_OPTIONS>>['options'];
 
 interface Settings {
@@ -131,11 +92,11 @@ function settings(options: ServeOptions, io: CommandIo): Settings {
   return {
     level,
     address: options.address ?? '127.0.0.1',
-    port: integer('port', options.port, 0, 65535),
-    metricsPort: integer('metrics-port', options['metrics-port'], 0, 65535),
-    maxBodyBytes: integer('max-body', options['max-body'], 1, 2 ** 31),
-    shutdownSeconds: integer('shutdown-timeout', options['shutdown-timeout'], 0, 3600),
-    delaySeconds: integer('shutdown-delay', options['shutdown-delay'], 0, 3600),
+    port: integerOption('port', options.port, 0, 65535),
+    metricsPort: integerOption('metrics-port', options['metrics-port'], 0, 65535),
+    maxBodyBytes: integerOption('max-body', options['max-body'], 1, 2 ** 31),
+    shutdownSeconds: integerOption('shutdown-timeout', options['shutdown-timeout'], 0, 3600),
+    delaySeconds: integerOption('shutdown-delay', options['shutdown-delay'], 0, 3600),
     injectorNamespace: options['injector-namespace'] ?? io.env.POD_NAMESPACE,
     templatesDir: options.templates !== undefined ? resolve(io.cwd, options.templates) : builtinTemplateDir(),
     prefix: options.prefix,
@@ -153,7 +114,7 @@ export const serve: Command = async (io) => {
   }
   if (positionals.length > 0) throw new UsageError(`unexpected argument ${positionals.join(' ')}`);
   const config = settings(options, io);
-  const tls = await tlsFiles(io, {
+  const tls = await servingTlsFiles(io, 'serve', {
     ...(options['tls-cert'] !== undefined ? { cert: options['tls-cert'] } : {}),
     ...(options['tls-key'] !== undefined ? { key: options['tls-key'] } : {}),
     ...(options['client-ca'] !== undefined ? { clientCa: options['client-ca'] } : {}),
@@ -165,52 +126,51 @@ export const serve: Command = async (io) => {
 
 async function run(config: Settings, tls: TlsFiles): Promise<number> {
   const logger = createLogger(config.level, 1);
-  const stopped = waitForSignal();
-  let running: RunningServer;
-  try {
-    running = await startServer({
-      address: config.address,
-      port: config.port,
-      tls,
-      templatesDir: config.templatesDir,
-      ...(config.metricsPort !== 0 ? { metricsPort: config.metricsPort } : {}),
-      ...(config.prefix !== undefined ? { prefix: config.prefix } : {}),
-      ...(config.injectorNamespace ? { injectorNamespace: config.injectorNamespace } : {}),
-      maxBodyBytes: config.maxBodyBytes,
-      workloads: config.workloads,
-      templatesConfigMap: config.templatesConfigMap,
-      image: config.image,
-      logger,
-      processMetrics: true,
-    });
-  } catch (error) {
-    logger.fatal({ err: error }, 'cannot start');
-    return 1;
-  }
-  logger.info(
-    {
-      url: running.url,
-      port: running.port,
-      metricsPort: running.metricsPort ?? null,
-      certFile: tls.certFile,
-      templatesDir: config.templatesDir,
-      ready: running.readiness().ready,
+  return runUntilSignal<RunningServer>(logger, {
+    start: () =>
+      startServer({
+        address: config.address,
+        port: config.port,
+        tls,
+        templatesDir: config.templatesDir,
+        ...(config.metricsPort !== 0 ? { metricsPort: config.metricsPort } : {}),
+        ...(config.prefix !== undefined ? { prefix: config.prefix } : {}),
+        ...(config.injectorNamespace ? { injectorNamespace: config.injectorNamespace } : {}),
+        maxBodyBytes: config.maxBodyBytes,
+        workloads: config.workloads,
+        templatesConfigMap: config.templatesConfigMap,
+        image: config.image,
+        logger,
+        processMetrics: true,
+      }),
+    listening: (running) => {
+      logger.info(
+        {
+          url: running.url,
+          port: running.port,
+          metricsPort: running.metricsPort ?? null,
+          certFile: tls.certFile,
+          templatesDir: config.templatesDir,
+          ready: running.readiness().ready,
+        },
+        'listening',
+      );
     },
-    'listening',
-  );
-  const signal = await stopped;
-  logger.info({ signal, delaySeconds: config.delaySeconds }, 'shutting down: not ready');
-  const { forced } = await running.shutdown({
-    deadlineMs: config.shutdownSeconds * 1000,
-    delayMs: config.delaySeconds * 1000,
+    stop: async (running, signal) => {
+      logger.info({ signal, delaySeconds: config.delaySeconds }, 'shutting down: not ready');
+      const { forced } = await running.shutdown({
+        deadlineMs: config.shutdownSeconds * 1000,
+        delayMs: config.delaySeconds * 1000,
+      });
+      if (forced) {
+        logger.warn(
+          { deadlineSeconds: config.shutdownSeconds },
+          'stopped: cut connections still open at the deadline',
+        );
+      } else {
+        logger.info('stopped');
+      }
+      return forced ? 1 : 0;
+    },
   });
-  if (forced) {
-    logger.warn(
-      { deadlineSeconds: config.shutdownSeconds },
-      'stopped: cut connections still open at the deadline',
-    );
-  } else {
-    logger.info('stopped');
-  }
-  return forced ? 1 : 0;
 }
