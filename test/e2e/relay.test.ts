@@ -197,9 +197,10 @@ void describe(
             { event: 'synced' },
           ],
         );
+        // Counted before the change: its event can arrive before the apply's own answer does.
+        const seen = stream.events.length;
         const changedAt = performance.now();
         await configMap('app-config', { 'app.conf': 'level=2\n' });
-        const seen = stream.events.length;
         await stream.next(
           objectNamed('app-config', (d) => d['app.conf'] === 'level=2\n'),
           5000,
