@@ -230,7 +230,7 @@ function addAppMounts(spec: JsonObject, sidecar: Sidecar, ctx: MergeContext): vo
   }
 }
 
-function needsSharedPids(sidecar: Sidecar): boolean {
+export function needsSharedPids(sidecar: Sidecar): boolean {
   const spn = sidecar.template.shareProcessNamespace;
   return typeof spn === 'boolean' ? spn : isSet(sidecar.values.get(spn.whenSet));
 }

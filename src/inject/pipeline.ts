@@ -3,13 +3,15 @@ import { deepEqual, isArray, isObject, nestedDeeperThan, type Json, type JsonObj
 import type { TemplateSet } from '../templates/types.js';
 import { annotationKeys, readAnnotations } from './annotations.js';
 import { describeObject } from './describe.js';
-import { mergeSidecars, runsOnce, type Sidecar } from './merge.js';
+import { mergeSidecars, needsSharedPids, runsOnce, type Sidecar } from './merge.js';
 import { podLabelWarnings, unusedParameterWarnings } from './misplaced.js';
 import { chooseSidecars } from './order.js';
 import { resolveParameters } from './parameters.js';
 import { copyForInjection } from './copy.js';
 import { createPatch } from './patch.js';
 import { placeSidecars } from './placement.js';
+import { portClashes } from './ports.js';
+import { signalUidProblems } from './signal-uid.js';
 import { nameOf, objectAt } from './pod.js';
 import { reconcile } from './reconcile.js';
 import { statusHash, statusKey } from './status-hash.js';
@@ -117,6 +119,19 @@ function plan(
   return { sidecars, planned };
 }
 
+/** What would certainly fail at runtime between the containers of the injected Pod. */
+function crossContainerChecks(
+  spec: JsonObject,
+  sidecars: readonly Sidecar[],
+  ctx: { prefix: string; problems: string[]; warnings: string[] },
+): void {
+  // The Pod is complete only when the merge found nothing wrong.
+  if (ctx.problems.length > 0) return;
+  const signalling = sidecars.filter(needsSharedPids).map((s) => s.template.name);
+  ctx.problems.push(...signalUidProblems(spec, signalling, ctx.prefix));
+  portClashes(spec, new Set(sidecars.map((s) => s.template.name)), ctx.problems, ctx.warnings);
+}
+
 export function injectPod(input: unknown, options: InjectOptions): InjectOutcome {
   const prefix = options.prefix ?? DEFAULT_PREFIX;
   const namespace = options.namespace;
@@ -190,6 +205,7 @@ export function injectPod(input: unknown, options: InjectOptions): InjectOutcome
   if (problems.length > 0) return refuse(problems, warnings);
   const ctx = { prefix, problems, warnings };
   const replaced = mergeSidecars(pod, sidecars, ctx);
+  crossContainerChecks(objectAt(pod, 'spec'), sidecars, ctx);
   if (problems.length > 0) return refuse(problems, warnings);
   objectAt(objectAt(pod, 'metadata'), 'annotations')[keys.status] = statusValue(sidecars);
   const names = sidecars.map((s) => s.template.name);

@@ -15,6 +15,8 @@ function pod(annotations: Record<string, string>): JsonObject {
     kind: 'Pod',
     metadata: { name: 'web', namespace: 'team-a', annotations },
     spec: {
+      // One UID for the app and config-watcher, which signal mode needs.
+      securityContext: { runAsUser: 1000 },
       containers: [{ name: 'app', image: 'app:1', volumeMounts: [] }],
       volumes: [{ name: 'config', configMap: { name: 'web-config' } }],
     },

@@ -19,7 +19,9 @@ const RESTRICTED_CONTAINER_SECURITY: JsonObject = {
  */
 export function podSpec(): JsonObject {
   return {
-    securityContext: { runAsNonRoot: true, seccompProfile: { type: 'RuntimeDefault' } },
+    // The containers' UID for the Pod too: config-watcher in signal mode runs as the Pod's UID, and
+    // is refused when that cannot be the app's.
+    securityContext: { runAsNonRoot: true, runAsUser: 10001, seccompProfile: { type: 'RuntimeDefault' } },
     initContainers: [
       {
         name: 'migrate',
