@@ -14,6 +14,7 @@ import {
   sourceVolumeName,
   type VolumeLayout,
 } from './replace-volumes.js';
+import { applyResources } from './resources.js';
 import { serviceAccountMount, mountsTokenPath } from './service-account.js';
 import { sharedRendering, withMountAppended } from './shared.js';
 import { isConfigVolume, subPathMounts } from './volumes.js';
@@ -121,6 +122,7 @@ function renderFresh(
 ): JsonObject {
   const body = render(sidecar.template.container, sidecar.values);
   const container: JsonObject = { name: sidecar.template.name, ...(isObject(body) ? body : {}) };
+  applyResources(container, sidecar.values);
   renameMounts(container, sidecar.template);
   addPodVolumeMounts(container, sidecar, watched, replaced);
   if (!runsOnce(sidecar)) container.restartPolicy = 'Always';

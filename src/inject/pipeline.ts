@@ -7,6 +7,7 @@ import { mergeSidecars, needsSharedPids, runsOnce, type Sidecar } from './merge.
 import { podLabelWarnings, unusedParameterWarnings } from './misplaced.js';
 import { chooseSidecars } from './order.js';
 import { resolveParameters } from './parameters.js';
+import { checkResources } from './resources.js';
 import { copyForInjection } from './copy.js';
 import { createPatch } from './patch.js';
 import { placeSidecars } from './placement.js';
@@ -106,12 +107,9 @@ function plan(
   const chosen = chooseSidecars(requested, templates, annotationKeys(prefix).inject, problems);
   const planned = new Map<string, PlannedSidecar>();
   const withValues = chosen.map((c) => {
-    const { values, planned: parameters } = resolveParameters(
-      c.template,
-      given.parameters.get(c.template.name),
-      prefix,
-      problems,
-    );
+    const own = given.parameters.get(c.template.name);
+    const { values, planned: parameters } = resolveParameters(c.template, own, prefix, problems);
+    checkResources(c.template, own, values, prefix, problems);
     planned.set(c.template.name, { name: c.template.name, reason: c.reason, position: '', parameters });
     return { ...c, values };
   });

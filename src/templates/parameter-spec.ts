@@ -1,9 +1,18 @@
 import { isArray, isObject, type Json } from '../json.js';
 import { checkValue } from './parameter-value.js';
+import { compareQuantities, readQuantity } from './quantity.js';
 import type { Problems } from './schema.js';
 import type { ParameterSpec, ParameterType, ParameterValue } from './types.js';
 
-const TYPES: readonly ParameterType[] = ['string', 'integer', 'boolean', 'duration', 'enum', 'list'];
+const TYPES: readonly ParameterType[] = [
+  'string',
+  'integer',
+  'boolean',
+  'duration',
+  'enum',
+  'list',
+  'quantity',
+];
 const FIELDS = new Set([
   'type',
   'description',
@@ -51,6 +60,41 @@ function checkEnum(def: Record<string, Json>, fail: Fail): void {
   }
 }
 
+function checkQuantityBounds(def: Record<string, Json>, fail: Fail): void {
+  const read = (bound: 'minimum' | 'maximum') => {
+    if (def[bound] === undefined) return undefined;
+    const q = readQuantity(def[bound]);
+    if ('error' in q) fail(bound, q.error);
+    return 'error' in q ? undefined : q.quantity;
+  };
+  const lo = read('minimum');
+  const hi = read('maximum');
+  if (lo && hi && compareQuantities(lo, hi) > 0) fail('minimum', 'is larger than maximum');
+}
+
+/** A quantity bound as its canonical text; checked by checkQuantityBounds. */
+function quantityText(value: Json | undefined): string | undefined {
+  const q = value === undefined ? undefined : readQuantity(value);
+  return q === undefined || 'error' in q ? undefined : q.text;
+}
+
+/** Integer bounds, or a quantity's in canonical form. */
+function bounds(def: Record<string, Json>): Partial<ParameterSpec> {
+  const { minimum, maximum } = def;
+  if (def.type === 'quantity') {
+    const lo = quantityText(minimum);
+    const hi = quantityText(maximum);
+    return {
+      ...(lo !== undefined ? { quantityMinimum: lo } : {}),
+      ...(hi !== undefined ? { quantityMaximum: hi } : {}),
+    };
+  }
+  return {
+    ...(typeof minimum === 'number' ? { minimum } : {}),
+    ...(typeof maximum === 'number' ? { maximum } : {}),
+  };
+}
+
 function checkShape(name: string, def: Record<string, Json>, field: string, problems: Problems): boolean {
   let ok = true;
   const fail: Fail = (f, problem) => {
@@ -59,8 +103,11 @@ function checkShape(name: string, def: Record<string, Json>, field: string, prob
   };
   checkPattern(def, fail);
   checkEnum(def, fail);
-  for (const bound of ['minimum', 'maximum'] as const) {
-    if (def[bound] !== undefined && !Number.isInteger(def[bound])) fail(bound, 'must be an integer');
+  if (def.type === 'quantity') checkQuantityBounds(def, fail);
+  else {
+    for (const bound of ['minimum', 'maximum'] as const) {
+      if (def[bound] !== undefined && !Number.isInteger(def[bound])) fail(bound, 'must be an integer');
+    }
   }
   if (def.required === true && def.default !== undefined)
     fail('default', 'a required parameter has no default');
@@ -81,7 +128,8 @@ function withDefault(
   problems: Problems,
 ): void {
   if (definition === undefined) return;
-  const value = typedDefault(definition);
+  // A quantity default may be a YAML number (`default: 2`); it is kept in canonical form.
+  const value = spec.type === 'quantity' ? (quantityText(definition) ?? '') : typedDefault(definition);
   const error = value === undefined ? 'must be a scalar or a list of strings' : checkValue(spec, value);
   if (error !== undefined) problems.add(`${field}.default`, error);
   else if (value !== undefined) spec.default = value;
@@ -111,12 +159,11 @@ export function parseParameterSpec(
     description: typeof definition.description === 'string' ? definition.description : '',
     required: definition.required === true,
   };
-  const { pattern, format, minimum, maximum, values } = definition;
+  const { pattern, format, values } = definition;
   Object.assign(spec, {
     ...(typeof pattern === 'string' ? { pattern } : {}),
     ...(typeof format === 'string' ? { format } : {}),
-    ...(typeof minimum === 'number' ? { minimum } : {}),
-    ...(typeof maximum === 'number' ? { maximum } : {}),
+    ...bounds(definition),
     ...(isArray(values) ? { values: values.map(String) } : {}),
   });
   withDefault(spec, definition.default, field, problems);

@@ -1,18 +1,33 @@
 import { BoundedCache } from '../bounded-cache.js';
+import {
+  compareQuantities,
+  isQuantity,
+  parseQuantity,
+  QUANTITY_EXAMPLES,
+  quantityOf,
+  readQuantity,
+} from './quantity.js';
 import type { ParameterSpec, ParameterValue } from './types.js';
 
 /** Go-style durations, as the programs that take them expect: `500ms`, `1s`, `1m30s`, `0`. */
 export const DURATION = /^(0|([0-9]+(\.[0-9]+)?(ms|s|m|h))+)$/;
 const INTEGER = /^-?[0-9]{1,15}$/;
 
+function range(what: string, lo: number | string | undefined, hi: number | string | undefined): string {
+  if (lo !== undefined && hi !== undefined) return `${what} from ${lo} to ${hi}`;
+  if (lo !== undefined) return `${what} of at least ${lo}`;
+  if (hi !== undefined) return `${what} of at most ${hi}`;
+  return what;
+}
+
 function describe(spec: ParameterSpec): string {
   switch (spec.type) {
-    case 'integer': {
-      const { minimum: lo, maximum: hi } = spec;
-      if (lo !== undefined && hi !== undefined) return `an integer from ${lo} to ${hi}`;
-      if (lo !== undefined) return `an integer of at least ${lo}`;
-      if (hi !== undefined) return `an integer of at most ${hi}`;
-      return 'an integer';
+    case 'integer':
+      return range('an integer', spec.minimum, spec.maximum);
+    case 'quantity': {
+      const { quantityMinimum: lo, quantityMaximum: hi } = spec;
+      if (lo === undefined && hi === undefined) return `a Kubernetes quantity such as ${QUANTITY_EXAMPLES}`;
+      return range('a Kubernetes quantity', lo, hi);
     }
     case 'boolean':
       return 'true or false';
@@ -43,6 +58,15 @@ const CHECKS: Record<ParameterSpec['type'], Check> = {
     if (typeof value !== 'number' || !Number.isInteger(value)) return `is not an integer (${want()})`;
     if (spec.minimum !== undefined && value < spec.minimum) return `is too small (${want()})`;
     if (spec.maximum !== undefined && value > spec.maximum) return `is too large (${want()})`;
+    return undefined;
+  },
+  quantity: (spec, value, want) => {
+    const q = typeof value === 'string' ? parseQuantity(value) : undefined;
+    if (q === undefined || !isQuantity(q)) return `is not a Kubernetes quantity (${want()})`;
+    const bound = (text: string | undefined): number =>
+      text === undefined ? 0 : compareQuantities(q, quantityOf(text));
+    if (bound(spec.quantityMinimum) < 0) return `is too small (${want()})`;
+    if (bound(spec.quantityMaximum) > 0) return `is too large (${want()})`;
     return undefined;
   },
   boolean: (_, value, want) => (typeof value === 'boolean' ? undefined : `is not a boolean (${want()})`),
@@ -80,6 +104,14 @@ export function parseValue(spec: ParameterSpec, text: string): { value: Paramete
     const lower = raw.toLowerCase();
     if (lower !== 'true' && lower !== 'false') return { error: `is not a boolean (want true or false)` };
     value = lower === 'true';
+  } else if (spec.type === 'quantity') {
+    // Written as the apiserver stores it, so that a later admission reads back what was written.
+    const q = readQuantity(raw);
+    if ('error' in q) {
+      const problem = q.error.startsWith('is not') ? 'is not a Kubernetes quantity' : q.error;
+      return { error: `${problem} (want ${describe(spec)})` };
+    }
+    value = q.text;
   } else if (spec.type === 'enum') {
     value = spec.values?.find((v) => v.toLowerCase() === raw.toLowerCase()) ?? raw;
   } else if (spec.type === 'list') {

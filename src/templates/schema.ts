@@ -11,6 +11,7 @@ import {
   URL_PARTS,
 } from './names.js';
 import { parseParameterSpec } from './parameter-spec.js';
+import { checkTemplateResources, parseResourceBounds, resourceParameters } from './resource-bounds.js';
 import type {
   AppMount,
   ParameterSpec,
@@ -31,6 +32,7 @@ const SPEC_FIELDS = new Set([
   'volumes',
   'appMounts',
   'podVolumeMounts',
+  'resourceBounds',
 ]);
 
 /** core/v1 Container fields a template may set (`name` and `restartPolicy` are sidekick's). */
@@ -410,19 +412,27 @@ export function parseTemplate(
   const volumes = parseVolumes(spec.volumes, problems);
   const volumeNames = new Set(volumes.map((v) => (typeof v.name === 'string' ? v.name : '')));
   const appMounts = parseAppMounts(spec.appMounts, volumeNames, problems);
+  const container = parseContainer(spec.container, volumeNames, problems);
+  const resourceBounds = parseResourceBounds(spec.resourceBounds, problems);
+  checkTemplateResources(container, resourceBounds, problems);
   const template: SidecarTemplate = {
     name: typeof name === 'string' ? name : '',
     description: typeof spec.description === 'string' ? spec.description : '',
     source,
-    parameters: [...parseParameters(spec.parameters, problems), ...builtins(appMounts.length > 0)],
+    parameters: [
+      ...parseParameters(spec.parameters, problems),
+      ...builtins(appMounts.length > 0),
+      ...resourceParameters(container, resourceBounds),
+    ],
     requires: stringList(spec.requires, 'spec.requires', problems),
     after: stringList(spec.after, 'spec.after', problems),
     exactlyOneOf: parseGroups(spec.exactlyOneOf, problems),
     shareProcessNamespace: parseSwitch(spec.shareProcessNamespace, 'spec.shareProcessNamespace', problems),
     runOnce: parseSwitch(spec.runOnce, 'spec.runOnce', problems),
-    container: parseContainer(spec.container, volumeNames, problems),
+    container,
     volumes,
     appMounts,
+    resourceBounds,
     hash: createHash('sha256').update(JSON.stringify(document)).digest('hex').slice(0, 16),
   };
   const pvm = parsePodVolumeMounts(spec.podVolumeMounts, problems);

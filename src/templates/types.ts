@@ -1,6 +1,6 @@
 import type { JsonObject } from '../json.js';
 
-export type ParameterType = 'string' | 'integer' | 'boolean' | 'duration' | 'enum' | 'list';
+export type ParameterType = 'string' | 'integer' | 'boolean' | 'duration' | 'enum' | 'list' | 'quantity';
 export type ParameterValue = string | number | boolean | readonly string[];
 
 export interface ParameterSpec {
@@ -15,6 +15,9 @@ export interface ParameterSpec {
   format?: string;
   minimum?: number;
   maximum?: number;
+  /** The bounds of a quantity, in canonical form (`10m`, `1Gi`). */
+  quantityMinimum?: string;
+  quantityMaximum?: string;
   /** The allowed values of an enum. */
   values?: readonly string[];
 }
@@ -57,6 +60,11 @@ export interface VolumeReplacement {
   arg: string;
 }
 
+export type ResourceName = 'cpu' | 'memory';
+
+/** Inclusive bounds, canonical quantities; a resource without bounds cannot be set per Pod. */
+export type ResourceBounds = Partial<Record<ResourceName, { minimum: string; maximum: string }>>;
+
 export interface SidecarTemplate {
   name: string;
   description: string;
@@ -82,6 +90,8 @@ export interface SidecarTemplate {
   volumes: readonly JsonObject[];
   appMounts: readonly AppMount[];
   podVolumeMounts?: PodVolumeMounts;
+  /** The range a Pod may set each resource of the sidecar in (`sidekick.dev/<name>.requests.cpu`). */
+  resourceBounds: ResourceBounds;
   /** A stable hash of the template's definition. */
   hash: string;
 }

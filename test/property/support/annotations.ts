@@ -1,6 +1,8 @@
 import fc from 'fast-check';
 import { BUILTIN_AFTER, BUILTIN_CONTAINERS } from '../../../src/templates/names.js';
 import type { ParameterSpec, SidecarTemplate, TemplateSet } from '../../../src/templates/types.js';
+import { canonicalQuantity, quantityOf } from '../../../src/templates/quantity.js';
+import { isResourceParameter } from '../../../src/templates/resource-bounds.js';
 import { hostileString } from './strings.js';
 
 /**
@@ -59,6 +61,24 @@ const DICTIONARY: Record<string, readonly string[]> = {
 };
 
 const DURATIONS = ['0', '0s', '1s', '500ms', '1m30s', '2h', '1.5s'];
+const QUANTITIES = ['50m', '100m', '0.25', '1', '64Mi', '256Mi', '1Gi', '0.5Gi', '1e3', '300M'];
+const QUANTITY_SUFFIXES = ['', 'n', 'u', 'm', 'k', 'M', 'G', 'Ki', 'Mi', 'Gi', 'e3', 'E-2', 'e+6'];
+
+/** Quantities in every notation, most of them far outside any template's bounds. */
+export const quantityText: fc.Arbitrary<string> = fc.oneof(
+  fc.constantFrom(...QUANTITIES),
+  fc
+    .tuple(
+      fc.constantFrom('', '', '+', '-'),
+      fc.nat(5000),
+      fc.option(fc.nat(999), { nil: undefined }),
+      fc.constantFrom(...QUANTITY_SUFFIXES),
+    )
+    .map(
+      ([sign, whole, fraction, suffix]) =>
+        `${sign}${whole}${fraction === undefined ? '' : `.${fraction}`}${suffix}`,
+    ),
+);
 const BOOLEANS = ['true', 'false', 'True', 'FALSE'];
 const SEPARATORS = [',', ', ', ' , ', ',,'];
 
@@ -113,7 +133,22 @@ function validValue(template: SidecarTemplate, spec: ParameterSpec): fc.Arbitrar
       );
     case 'string':
       return text(matching(spec, key));
+    case 'quantity':
+      return text(spec.quantityMinimum === undefined ? quantityText : quantityWithin(spec));
   }
+}
+
+/** A quantity inside the parameter's bounds, in one notation or another. */
+function quantityWithin(spec: ParameterSpec): fc.Arbitrary<string> {
+  const lo = quantityOf(spec.quantityMinimum ?? '0').nanos;
+  const hi = quantityOf(spec.quantityMaximum ?? spec.quantityMinimum ?? '0').nanos;
+  const between = fc.bigInt({ min: lo, max: hi });
+  return fc.oneof(
+    fc.constantFrom(spec.quantityMinimum ?? '0', spec.quantityMaximum ?? '0'),
+    between.map((n) => canonicalQuantity({ nanos: n, format: 'DecimalSI' })),
+    between.map((n) => `${n}n`),
+    between.map((n) => `${n / 10n ** 6n + 1n}m`).filter((t) => quantityOf(t).nanos <= hi),
+  );
 }
 
 /** A value that may well not fit: hostile text, or a valid one with something attached. */
@@ -164,6 +199,8 @@ function odds(template: SidecarTemplate, spec: ParameterSpec): [number, number, 
   // `after` rarely, as most Pods have no init container to name.
   if (spec.required) return [4, 88, 8];
   if (spec.name === BUILTIN_AFTER) return [92, 5, 3];
+  // Four per template, and a request above its limit is refused: set now and then.
+  if (isResourceParameter(spec.name)) return [196, 3, 1];
   return [70, 25, 5];
 }
 

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { deepEqual, isArray, isObject, type Json, type JsonObject } from '../../../src/json.js';
 import { emptyDirFor, sourceVolumeName } from '../../../src/inject/replace-volumes.js';
 import { podVolumeName } from '../../../src/templates/names.js';
+import { RESOURCE_PARAMETERS } from '../../../src/templates/resource-bounds.js';
 import type { SidecarTemplate, TemplateSet } from '../../../src/templates/types.js';
 import { allContainers, annotationsOf, field, listAt, nameOf, specOf } from './pod-view.js';
 import { addTemplate, allow, emptyShape, fits, keysOf, pathKey, type Shape } from './shape.js';
@@ -16,6 +17,12 @@ export function containerShape(template: SidecarTemplate): Shape {
   addTemplate(shape, template.container, []);
   allow(shape, ['name'], 'scalar');
   allow(shape, ['restartPolicy'], 'scalar');
+  // The per-Pod resources, within the template's bounds: values, never new structure.
+  for (const p of RESOURCE_PARAMETERS.filter((r) => template.resourceBounds[r.resource])) {
+    allow(shape, ['resources'], 'object');
+    allow(shape, ['resources', p.kind], 'object');
+    allow(shape, ['resources', p.kind, p.resource], 'scalar');
+  }
   if (template.podVolumeMounts) {
     // One mount and one argument per watched Pod volume: the only lists that values lengthen.
     allow(shape, ['volumeMounts'], 'array');
