@@ -60,6 +60,8 @@ export interface PodParts {
   annotations: AnnotationPart[];
   shareProcessNamespace: boolean | undefined;
   hostPID: boolean | undefined;
+  /** The Pod's own securityContext.runAsUser: the usual way a Pod gives its containers one UID. */
+  podRunAsUser: number | undefined;
   extraSpec: [string, Json][];
   extraMetadata: [string, Json][];
   broken: Broken;
@@ -200,6 +202,7 @@ export function podParts(templates: TemplateSet): fc.Arbitrary<PodParts> {
       annotations: annotationParts(templates),
       shareProcessNamespace: sometimes(fc.boolean(), 15),
       hostPID: sometimes(fc.boolean(), 10),
+      podRunAsUser: sometimes(fc.constantFrom(1000, 10001, 65532), 50),
       extraSpec: fc.array(
         fc.tuple(fc.constantFrom('__proto__', 'constructor', 'hostNetwork', 'nodeName', 'toString'), leaf),
         { maxLength: 1 },
@@ -322,6 +325,7 @@ export function assemblePod(parts: PodParts, prefix: string, namespace: string |
     ['volumes', parts.volumes.length > 0 ? parts.volumes.map(assembleVolume) : undefined],
     ['shareProcessNamespace', parts.shareProcessNamespace],
     ['hostPID', parts.hostPID],
+    ['securityContext', parts.podRunAsUser === undefined ? undefined : { runAsUser: parts.podRunAsUser }],
     ...parts.extraSpec,
   ]);
   return objectOf<Json>([
