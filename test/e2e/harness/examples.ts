@@ -11,6 +11,7 @@ export const EXAMPLES: Readonly<Record<string, string>> = {
   'otel-collector.endpoint': 'otel-gateway.observability.svc:4317',
   'config-watcher.url': 'http://127.0.0.1:9090/-/reload',
   'config-watcher.process': 'nginx',
+  'git-sync.repo': 'https://github.com/example/web-config.git',
 };
 
 export function example(key: string): string {

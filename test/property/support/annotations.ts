@@ -56,6 +56,14 @@ const DICTIONARY: Record<string, readonly string[]> = {
   ],
   'log-shipper.multiline': ['java', 'go, python'],
   'log-shipper.labels': ['job=web', 'job=web, env=prod'],
+  'git-sync.repo': [
+    'https://github.com/example/web-config.git',
+    'git@github.com:example/web-config.git',
+    'ssh://git@git.example.com:2222/platform/config',
+  ],
+  'git-sync.ref': ['HEAD', 'main', 'release/v1.2', 'refs/tags/v2.0.0'],
+  'git-sync.path': ['/git', '/etc/app/config'],
+  'git-sync.credentials-secret': ['git-creds'],
   'config-watcher.process': ['nginx', '/usr/sbin/nginx'],
   'config-watcher.url': ['http://127.0.0.1:9090/-/reload', 'http://[::1]:8080/reload?now=1'],
 };
