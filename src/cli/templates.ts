@@ -3,7 +3,15 @@ import { builtinTemplateDir, loadTemplateDir } from '../templates/load.js';
 import { formatValue } from '../templates/parameter-value.js';
 import type { ParameterSpec, TemplateSet } from '../templates/types.js';
 import type { Command } from './command.js';
-import { COMMON_OPTIONS, imageOption, parseOptions, usage, UsageError } from './options.js';
+import { COMMON_OPTIONS, imageOption, parseOptions, usage, UsageError, type OptionSpecs } from './options.js';
+
+const TEMPLATES_OPTIONS = {
+  ...COMMON_OPTIONS,
+  strict: {
+    type: 'boolean',
+    description: 'validate: treat every warning (lint and Pod Security restricted) as an error',
+  },
+} as const satisfies OptionSpecs;
 
 function describeParameter(p: ParameterSpec): string {
   const type = p.type === 'enum' ? `enum(${(p.values ?? []).join('|')})` : p.type;
@@ -30,10 +38,10 @@ function list(set: TemplateSet): string {
 }
 
 export const templates: Command = async (io) => {
-  const { options, positionals } = parseOptions(COMMON_OPTIONS, io.argv, io.env);
+  const { options, positionals } = parseOptions(TEMPLATES_OPTIONS, io.argv, io.env);
   const [action, dirArg, ...rest] = positionals;
   if (options.help || action === undefined) {
-    io.stdout.write(usage('templates list|validate [DIR]', COMMON_OPTIONS));
+    io.stdout.write(usage('templates list|validate [--strict] [DIR]', TEMPLATES_OPTIONS));
     return options.help ? 0 : 2;
   }
   if (action !== 'list' && action !== 'validate')
@@ -48,7 +56,14 @@ export const templates: Command = async (io) => {
     );
     return 1;
   }
-  for (const warning of load.set.warnings) io.stderr.write(`warning: ${warning}\n`);
+  const { warnings } = load.set;
+  if (options.strict && action === 'validate' && warnings.length > 0) {
+    io.stderr.write(
+      `${dir}: ${warnings.length} problem(s) (--strict):\n${warnings.map((w) => `  ${w}\n`).join('')}`,
+    );
+    return 1;
+  }
+  for (const warning of warnings) io.stderr.write(`warning: ${warning}\n`);
   if (action === 'list') io.stdout.write(list(load.set));
   else
     io.stdout.write(

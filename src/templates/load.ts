@@ -5,6 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { parseAllDocuments } from 'yaml';
 import { DEFAULT_IMAGE } from '../identity.js';
 import { isObject, type Json } from '../json.js';
+import { lintTemplate } from './lint.js';
 import { restrictedViolations } from './restricted.js';
 import { parseTemplate } from './schema.js';
 import type { SidecarTemplate, TemplateLoad, TemplateSet } from './types.js';
@@ -150,9 +151,10 @@ export function parseTemplateFiles(
   if (files.length === 0) problems.push(`${dir}: no template files (*.yaml)`);
   problems.push(...crossCheck(templates));
   if (problems.length > 0) return { ok: false, problems };
-  const warnings = [...templates.values()].flatMap((t) =>
-    restrictedViolations(t).map((v) => `${t.source}: not Pod Security 'restricted' compliant: ${v}`),
-  );
+  const warnings = [...templates.values()].flatMap((t) => [
+    ...restrictedViolations(t).map((v) => `${t.source}: not Pod Security 'restricted' compliant: ${v}`),
+    ...lintTemplate(t).map((v) => `${t.source}: template ${t.name}: ${v}`),
+  ]);
   const sorted = [...templates.values()].sort((a, b) => a.name.localeCompare(b.name));
   const hash = createHash('sha256')
     .update(sorted.map((t) => `${t.name}:${t.hash}`).join('\n'))

@@ -169,6 +169,38 @@ describe('sidekick CLI', () => {
     assert.doesNotMatch(stderr, /NET_BIND_SERVICE/, 'NET_BIND_SERVICE is allowed by the profile');
   });
 
+  it('validate --strict: the built-ins pass, and every warning becomes an error naming file, template and field', () => {
+    assert.equal(sidekick(['templates', 'validate', '--strict']).status, 0);
+    const lenient = sidekick(['templates', 'validate', 'test/unit/fixtures/lint-templates']);
+    assert.equal(lenient.status, 0);
+    assert.match(
+      lenient.stderr,
+      /warning: .*unpinned\.yaml: template unpinned: container\.image .* uses the tag latest/,
+    );
+    const strict = sidekick(['templates', 'validate', '--strict', 'test/unit/fixtures/lint-templates']);
+    assert.equal(strict.status, 1);
+    for (const problem of [
+      /unpinned\.yaml: template unpinned: container\.image "registry\.example\/agent:latest" uses the tag latest/,
+      /unpinned\.yaml: template unpinned: container has no startupProbe/,
+      /unpinned\.yaml: template unpinned: container\.resources\.requests has no cpu or memory/,
+      /unpinned\.yaml: template unpinned: container\.resources\.limits has no cpu or memory/,
+      /unpinned\.yaml: template unpinned: container\.securityContext\.readOnlyRootFilesystem is not true/,
+    ])
+      assert.match(strict.stderr, problem);
+    assert.match(strict.stderr, /5 problem\(s\) \(--strict\)/);
+    const unrestricted = sidekick([
+      'templates',
+      'validate',
+      '--strict',
+      'test/unit/fixtures/unrestricted-templates',
+    ]);
+    assert.equal(unrestricted.status, 1);
+    assert.match(
+      unrestricted.stderr,
+      /not Pod Security 'restricted' compliant: securityContext\.privileged is true/,
+    );
+  });
+
   it('rejects an unknown command and option with exit 2', () => {
     assert.equal(sidekick(['frobnicate']).status, 2);
     const bad = sidekick(['inject', '--no-such-option']);
