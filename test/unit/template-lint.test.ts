@@ -77,7 +77,9 @@ describe('lintTemplate', () => {
     it(name, () => {
       const got = lintTemplate(template(JSON.parse(JSON.stringify(container)) as JsonObject));
       assert.equal(got.length, want.length, got.join('\n'));
-      want.forEach((w, i) => { assert.match(got[i] ?? '', w); });
+      want.forEach((w, i) => {
+        assert.match(got[i] ?? '', w);
+      });
     });
   }
 
