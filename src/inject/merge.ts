@@ -45,12 +45,36 @@ function renameMounts(container: JsonObject, template: SidecarTemplate): void {
   }
 }
 
+/** A volume a watcher mounts, and the directory in it to watch (a watchable volume's `dir`). */
+export interface WatchedVolume {
+  name: string;
+  dir?: string;
+}
+
+/** The volumes the other sidecars declare watchable, by Pod volume name. */
+function watchableVolumes(sidecars: readonly Sidecar[]): Map<string, WatchedVolume> {
+  const out = new Map<string, WatchedVolume>();
+  for (const s of sidecars) {
+    for (const w of s.template.watchable) {
+      const name = podVolumeName(s.template.name, w.volume);
+      out.set(name, { name, ...(w.dir === undefined ? {} : { dir: w.dir }) });
+    }
+  }
+  return out;
+}
+
 /** The Pod volumes a config-watcher-like sidecar mounts and watches. */
-function watchedVolumes(sidecar: Sidecar, volumes: readonly JsonObject[], ctx: MergeContext): string[] {
+function watchedVolumes(
+  sidecar: Sidecar,
+  volumes: readonly JsonObject[],
+  watchable: ReadonlyMap<string, WatchedVolume>,
+  ctx: MergeContext,
+): WatchedVolume[] {
   const pvm = sidecar.template.podVolumeMounts;
   if (!pvm) return [];
   const named = sidecar.values.get(pvm.parameter);
   const byName = new Map(volumes.map((v) => [nameOf(v) ?? '', v]));
+  const of = (name: string): WatchedVolume => watchable.get(name) ?? { name };
   if (Array.isArray(named) && named.length > 0) {
     const missing = (named as readonly string[]).filter((n) => !byName.has(n));
     if (missing.length > 0) {
@@ -58,12 +82,18 @@ function watchedVolumes(sidecar: Sidecar, volumes: readonly JsonObject[], ctx: M
         `annotation ${key(ctx, sidecar.template, pvm.parameter)}: the Pod has no volume named ${missing.join(', ')}; its volumes: ${[...byName.keys()].join(', ') || 'none'}`,
       );
     }
-    return named as string[];
+    return (named as readonly string[]).map(of);
   }
-  // Volumes other sidecars added (a CA, a key file) are theirs to read, not the app's config.
+  // Volumes other sidecars added (a CA, a key file) are theirs to read, not the app's config;
+  // those they declare watchable (a checkout) are the app's.
   const config = volumes
-    .filter((v) => isConfigVolume(v) && !(nameOf(v) ?? '').startsWith('sidekick-'))
-    .map((v) => nameOf(v) ?? '');
+    .map((v) => nameOf(v) ?? '')
+    .filter((name) => {
+      const volume = byName.get(name);
+      if (watchable.has(name)) return true;
+      return volume !== undefined && isConfigVolume(volume) && !name.startsWith('sidekick-');
+    })
+    .map(of);
   if (config.length === 0) {
     ctx.problems.push(
       `${sidecar.template.name}: the Pod has no configMap or secret volume to watch; add one or name volumes with ${key(ctx, sidecar.template, pvm.parameter)}`,
@@ -82,7 +112,7 @@ interface Replaced {
 function addPodVolumeMounts(
   container: JsonObject,
   sidecar: Sidecar,
-  watched: readonly string[],
+  watched: readonly WatchedVolume[],
   replaced: ReadonlyMap<string, Replaced>,
 ): void {
   const pvm = sidecar.template.podVolumeMounts;
@@ -90,20 +120,21 @@ function addPodVolumeMounts(
   const mounts = isArray(container.volumeMounts) ? container.volumeMounts : [];
   const args = isArray(container.args) ? container.args : [];
   for (const volume of watched) {
-    const mountPath = fill(pvm.mountPath, volume);
-    const replacing = replaced.get(volume);
+    const mountPath = fill(pvm.mountPath, volume.name);
+    const dir = volume.dir === undefined ? mountPath : `${mountPath}/${volume.dir}`;
+    const replacing = replaced.get(volume.name);
     const replace = pvm.replace;
     if (replacing && replace) {
       // The sidecar writes the emptyDir the app reads, and reads the original kubelet updates.
-      mounts.push({ name: volume, mountPath });
+      mounts.push({ name: volume.name, mountPath });
       mounts.push({
         name: replacing.source,
-        mountPath: fill(replace.sourceMountPath, volume),
+        mountPath: fill(replace.sourceMountPath, volume.name),
         readOnly: true,
       });
-    } else mounts.push({ name: volume, mountPath, readOnly: true });
-    if (pvm.arg !== undefined) args.push(fill(pvm.arg, volume));
-    if (replacing && replace) args.push(fill(replace.arg, volume, replacing.layout));
+    } else mounts.push({ name: volume.name, mountPath, readOnly: true });
+    if (pvm.arg !== undefined) args.push(fill(pvm.arg, volume.name).replace(/\{\{\s*dir\s*\}\}/g, () => dir));
+    if (replacing && replace) args.push(fill(replace.arg, volume.name, replacing.layout));
   }
   container.volumeMounts = mounts;
   if (args.length > 0) container.args = args;
@@ -117,7 +148,7 @@ export function runsOnce(sidecar: { template: SidecarTemplate; values: Values })
 
 function renderFresh(
   sidecar: Sidecar,
-  watched: readonly string[],
+  watched: readonly WatchedVolume[],
   replaced: ReadonlyMap<string, Replaced>,
 ): JsonObject {
   const body = render(sidecar.template.container, sidecar.values);
@@ -132,7 +163,7 @@ function renderFresh(
 /** Shared between Pods unless it also depends on the Pod (the volumes a watcher mounts). */
 export function renderContainer(
   sidecar: Sidecar,
-  watched: readonly string[],
+  watched: readonly WatchedVolume[],
   replaced: ReadonlyMap<string, Replaced> = new Map(),
 ): JsonObject {
   if (sidecar.template.podVolumeMounts) return renderFresh(sidecar, watched, replaced);
@@ -146,7 +177,7 @@ export function renderContainer(
 function replacements(
   sidecar: Sidecar,
   spec: JsonObject,
-  watched: readonly string[],
+  watched: readonly WatchedVolume[],
   volumes: readonly JsonObject[],
   ctx: MergeContext,
 ): Map<string, Replaced> {
@@ -155,7 +186,7 @@ function replacements(
   if (!pvm?.replace || !holds(pvm.replace.when, sidecar.values)) return out;
   const byName = new Map(volumes.map((v) => [nameOf(v) ?? '', v]));
   const fsGroup = isObject(spec.securityContext) && typeof spec.securityContext.fsGroup === 'number';
-  for (const name of watched) {
+  for (const { name } of watched) {
     const volume = byName.get(name);
     if (!isReplaceable(volume)) continue;
     const source = sourceVolumeName(sidecar.template.name, name);
@@ -295,11 +326,11 @@ function mountsVolume(container: JsonObject, volume: string): boolean {
 function warnSubPaths(
   spec: JsonObject,
   sidecar: Sidecar,
-  watched: readonly string[],
+  watched: readonly WatchedVolume[],
   ctx: MergeContext,
 ): void {
   const apps = [...objectsAt(spec, 'containers'), ...objectsAt(spec, 'initContainers')];
-  for (const volume of watched) {
+  for (const { name: volume } of watched) {
     for (const container of subPathMounts(apps, volume)) {
       ctx.warnings.push(
         `${sidecar.template.name}: container ${container} mounts the watched volume ${volume} with subPath; kubelet never updates subPath mounts, so that container will not see changes`,
@@ -320,8 +351,9 @@ export function mergeSidecars(pod: JsonObject, sidecars: readonly Sidecar[], ctx
   let volumes: Json[] = [...(isArray(spec.volumes) ? spec.volumes : []), ...added];
   const touched: string[] = [];
   const token = serviceAccountMount(spec);
+  const watchable = watchableVolumes(sidecars);
   const containers = sidecars.map((s) => {
-    const watched = watchedVolumes(s, volumes.filter(isObject), ctx);
+    const watched = watchedVolumes(s, volumes.filter(isObject), watchable, ctx);
     warnSubPaths(spec, s, watched, ctx);
     const replaced = replacements(s, spec, watched, volumes.filter(isObject), ctx);
     volumes = replaceVolumes(volumes, replaced);

@@ -6,8 +6,10 @@ export interface Chosen {
   reason: string;
   /** Sidecars that must start before this one (its requires, and its after when injected). */
   dependsOn: string[];
-  /** The part of dependsOn that the template requires (the rest is its `after`). */
+  /** The part of dependsOn that the template requires (the rest is its `after`, and `watches`). */
   requires: readonly string[];
+  /** The sidecars whose watchable volumes this watcher watches: they start first, so it finds them filled. */
+  watches: readonly string[];
 }
 
 /** The requested sidecars and, transitively, what they require, with why each is there. */
@@ -71,7 +73,14 @@ export function chooseSidecars(
     const template = templates.templates.get(name);
     if (!template) return true;
     state.set(name, 'visiting');
-    const dependsOn = [...template.requires, ...template.after.filter((a) => reasons.has(a))];
+    const watches = template.podVolumeMounts
+      ? [...reasons.keys()].filter(
+          (n) => n !== name && (templates.templates.get(n)?.watchable.length ?? 0) > 0,
+        )
+      : [];
+    const dependsOn = [
+      ...new Set([...template.requires, ...template.after.filter((a) => reasons.has(a)), ...watches]),
+    ];
     if (!dependsOn.every((dep) => visit(dep, [...trail, name]))) return false;
     state.set(name, 'done');
     ordered.push({
@@ -79,6 +88,7 @@ export function chooseSidecars(
       reason: reasons.get(name) ?? 'requested',
       dependsOn,
       requires: template.requires,
+      watches,
     });
     return true;
   };

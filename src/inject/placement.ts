@@ -39,6 +39,7 @@ function afterSidecar(s: Candidate, before: Candidate): string {
   const name = s.template.name;
   const other = before.template.name;
   if (s.requires.includes(other)) return `after ${other}: ${name} requires it`;
+  if (s.watches.includes(other)) return `after ${other}: ${name} watches its volume`;
   if (s.dependsOn.includes(other)) return `after ${other}: ${name}'s template says after`;
   const by = /^required by (.+)$/.exec(s.reason)?.[1];
   if (by !== undefined) return `after ${other}: pulled in by requires of ${by}, so just before it`;

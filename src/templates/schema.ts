@@ -18,6 +18,7 @@ import type {
   PodVolumeMounts,
   SidecarTemplate,
   VolumeReplacement,
+  WatchableVolume,
 } from './types.js';
 
 const SPEC_FIELDS = new Set([
@@ -31,6 +32,7 @@ const SPEC_FIELDS = new Set([
   'container',
   'volumes',
   'appMounts',
+  'watchable',
   'podVolumeMounts',
   'resourceBounds',
 ]);
@@ -198,6 +200,37 @@ function parseAppMounts(value: Json | undefined, volumes: Set<string>, problems:
     } else mounts.push({ volume, mountPath, readOnly: readOnly ?? false });
   });
   return mounts;
+}
+
+/** Relative, without `.` or `..` components: it stays inside the volume. */
+const RELATIVE_DIR = /^[A-Za-z0-9_][A-Za-z0-9._-]*(\/[A-Za-z0-9_][A-Za-z0-9._-]*)*$/;
+
+function parseWatchable(
+  value: Json | undefined,
+  volumes: Set<string>,
+  problems: Problems,
+): WatchableVolume[] {
+  if (value === undefined) return [];
+  if (!isArray(value)) {
+    problems.add('spec.watchable', 'must be a list');
+    return [];
+  }
+  const out: WatchableVolume[] = [];
+  value.forEach((item, i) => {
+    const field = `spec.watchable[${i}]`;
+    if (!isObject(item)) {
+      problems.add(field, 'must be a map');
+      return;
+    }
+    checkFields(item, new Set(['volume', 'dir']), field, problems);
+    const { volume, dir } = item;
+    if (typeof volume !== 'string' || !volumes.has(volume)) {
+      problems.add(`${field}.volume`, 'must name one of the template volumes');
+    } else if (dir !== undefined && (typeof dir !== 'string' || !RELATIVE_DIR.test(dir))) {
+      problems.add(`${field}.dir`, 'must be a relative path inside the volume (no . or .. components)');
+    } else out.push({ volume, ...(typeof dir === 'string' ? { dir } : {}) });
+  });
+  return out;
 }
 
 function parsePodVolumeMounts(value: Json | undefined, problems: Problems): PodVolumeMounts | undefined {
@@ -415,6 +448,7 @@ export function parseTemplate(
   const container = parseContainer(spec.container, volumeNames, problems);
   const resourceBounds = parseResourceBounds(spec.resourceBounds, problems);
   checkTemplateResources(container, resourceBounds, problems);
+  const watchable = parseWatchable(spec.watchable, volumeNames, problems);
   const template: SidecarTemplate = {
     name: typeof name === 'string' ? name : '',
     description: typeof spec.description === 'string' ? spec.description : '',
@@ -433,6 +467,7 @@ export function parseTemplate(
     volumes,
     appMounts,
     resourceBounds,
+    watchable,
     hash: createHash('sha256').update(JSON.stringify(document)).digest('hex').slice(0, 16),
   };
   const pvm = parsePodVolumeMounts(spec.podVolumeMounts, problems);

@@ -31,6 +31,17 @@ export interface AppMount {
   readOnly: boolean;
 }
 
+/**
+ * A template volume whose content the sidecar keeps changing for the app (a checkout): a watcher
+ * such as config-watcher watches it by default, at `dir` inside it.
+ */
+export interface WatchableVolume {
+  /** The template-local volume name. */
+  volume: string;
+  /** A relative path in the volume: the directory, or the symlink the sidecar swaps, to watch. */
+  dir?: string;
+}
+
 /** Mounts of the Pod's own volumes into the sidecar (the config-watcher watches them). */
 export interface PodVolumeMounts {
   /** The list parameter that names the volumes; absent or empty selects `select`. */
@@ -39,7 +50,10 @@ export interface PodVolumeMounts {
   select: 'config';
   /** Where each volume is mounted in the sidecar; `{{volume}}` is the volume's name. */
   mountPath: string;
-  /** One argument appended per volume, e.g. `--dir={{mountPath}}`. */
+  /**
+   * One argument appended per volume: `{{volume}}` is its name, `{{dir}}` the directory to watch
+   * (the mount path, or the watchable `dir` inside it), e.g. `--dir={{dir}}`.
+   */
   arg?: string;
   /** When its condition holds, each watched config volume is materialised by the sidecar. */
   replace?: VolumeReplacement;
@@ -89,6 +103,8 @@ export interface SidecarTemplate {
   /** Volumes added to the Pod, with template-local names. */
   volumes: readonly JsonObject[];
   appMounts: readonly AppMount[];
+  /** Volumes that watchers of the same Pod watch by default. */
+  watchable: readonly WatchableVolume[];
   podVolumeMounts?: PodVolumeMounts;
   /** The range a Pod may set each resource of the sidecar in (`sidekick.dev/<name>.requests.cpu`). */
   resourceBounds: ResourceBounds;

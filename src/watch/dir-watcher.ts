@@ -2,9 +2,10 @@ import type { FSWatcher } from 'node:fs';
 import type { Logger } from '../log.js';
 
 // By process.getBuiltinModule, not `import`, as the rest of `sidekick watch`: see health.ts.
-const { watch, realpathSync, statSync } = process.getBuiltinModule('node:fs');
+const { watch, lstatSync, realpathSync, statSync } = process.getBuiltinModule('node:fs');
 const paths = process.getBuiltinModule('node:path');
 const join = (...parts: string[]): string => paths.join(...parts);
+const dirname = (path: string): string => paths.dirname(path);
 
 interface Attached {
   watcher: FSWatcher;
@@ -21,6 +22,14 @@ function identity(path: string): string | undefined {
   }
 }
 
+function isSymlink(path: string): boolean {
+  try {
+    return lstatSync(path).isSymbolicLink();
+  } catch {
+    return false;
+  }
+}
+
 function resolveData(dir: string): string | undefined {
   try {
     return realpathSync(join(dir, '..data'));
@@ -32,7 +41,9 @@ function resolveData(dir: string): string | undefined {
 /**
  * fs.watch (inotify) on each watched directory, which sees kubelet's rename of `..data_tmp` onto
  * `..data` and plain writes of files in an emptyDir, and on the directory `..data` currently
- * points to. inotify is not everywhere (some network and FUSE filesystems): the agent's periodic
+ * points to. A watched path that is itself a symlink (git-sync's link, swapped to each new
+ * worktree) is watched through to its target and in its parent, where the swap happens: the
+ * old target may stay untouched for a while after it. inotify is not everywhere (some network and FUSE filesystems): the agent's periodic
  * rescan is the fallback, and `refresh()` re-attaches watchers that died or point at old paths.
  */
 export class DirWatcher {
@@ -50,6 +61,7 @@ export class DirWatcher {
     const wanted = new Set<string>();
     for (const dir of this.dirs) {
       wanted.add(dir);
+      if (isSymlink(dir)) wanted.add(dirname(dir));
       const data = resolveData(dir);
       if (data !== undefined) wanted.add(data);
     }

@@ -30,6 +30,7 @@ function template(container: JsonObject, runOnce: SidecarTemplate['runOnce'] = f
     container,
     volumes: [],
     appMounts: [],
+    watchable: [],
     resourceBounds: {},
     hash: '0',
   };

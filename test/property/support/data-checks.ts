@@ -95,11 +95,10 @@ function podVolumeStrings(template: SidecarTemplate, volumes: readonly string[])
   const pvm = template.podVolumeMounts;
   if (!pvm) return [];
   const fill = (text: string, volume: string): string => text.replace(/\{\{\s*volume\s*\}\}/g, volume);
-  return volumes.flatMap((v) => [
-    v,
-    fill(pvm.mountPath, v),
-    ...(pvm.arg === undefined ? [] : [fill(pvm.arg, v)]),
-  ]);
+  // `{{ dir }}` of a Pod volume is its mount path (only sidecars' watchable volumes add to it).
+  const arg = (v: string): string =>
+    fill(pvm.arg ?? '', v).replace(/\{\{\s*dir\s*\}\}/g, fill(pvm.mountPath, v));
+  return volumes.flatMap((v) => [v, fill(pvm.mountPath, v), ...(pvm.arg === undefined ? [] : [arg(v)])]);
 }
 
 function checkSidecar(

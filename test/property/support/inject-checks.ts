@@ -164,6 +164,12 @@ function checkOrder(templates: TemplateSet, outcome: Injected): void {
     const deps = [
       ...(template?.requires ?? []),
       ...(template?.after ?? []).filter((a) => outcome.sidecars.includes(a)),
+      // A watcher starts after the sidecars whose volumes it may watch (git-sync's checkout).
+      ...(template?.podVolumeMounts
+        ? outcome.sidecars.filter(
+            (s) => s !== name && (templates.templates.get(s)?.watchable.length ?? 0) > 0,
+          )
+        : []),
     ];
     for (const dep of deps)
       assert.ok(at(dep) < at(name), `${name} starts before ${dep}, which it depends on`);
