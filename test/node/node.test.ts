@@ -4,6 +4,7 @@
 // apiserver stored. Started by test/node/run.sh inside a network namespace of its own; every
 // case reads what happened from the API (status, container logs), never through exec.
 import { after, before, describe } from 'node:test';
+import { gitSyncCases } from './cases/git-sync.js';
 import { imageCases } from './cases/image.js';
 import { jobCases } from './cases/jobs.js';
 import { orderingCases } from './cases/ordering.js';
@@ -43,5 +44,6 @@ void describe('sidekick on a real node', () => {
   reloadCases(env);
   relayFallbackCases(env);
   relayCases(env);
+  gitSyncCases(env);
   repairCases(env);
 });

@@ -30,12 +30,13 @@ command -v go >/dev/null || unavailable "go is not installed: kubelet and the si
 
 # Debian's packages, installed when missing: containerd and runc, the CNI plugins, busybox for
 # the test images, iptables and iproute2 for the node, util-linux for nsenter/unshare, skopeo to
-# read the image archives as docker and podman do.
+# read the image archives as docker and podman do, git for the git-sync scenario (its server
+# and the image of git-sync's stand-in).
 declare -A needs=(
   [containerd]=containerd [ctr]=containerd [containerd-shim-runc-v2]=containerd [runc]=runc
   [/usr/lib/cni/bridge]=containernetworking-plugins [/usr/lib/cni/host-local]=containernetworking-plugins
   [/usr/lib/cni/loopback]=containernetworking-plugins [/usr/bin/busybox]=busybox-static
-  [iptables]=iptables [skopeo]=skopeo [ip]=iproute2 [nsenter]=util-linux [unshare]=util-linux [tar]=tar
+  [iptables]=iptables [skopeo]=skopeo [git]=git [/usr/lib/git-core/git-http-backend]=git [ip]=iproute2 [nsenter]=util-linux [unshare]=util-linux [tar]=tar
 )
 missing=()
 for what in "${!needs[@]}"; do

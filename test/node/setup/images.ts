@@ -1,8 +1,9 @@
 // The images the node suite imports into its containerd, built without an engine or a registry:
 // the sidekick image (`npm run image`'s builder, from the Dockerfile), the real Cloud SQL Auth
-// Proxy and OpenTelemetry Collector at the templates' versions, named stand-ins for Vault Agent
-// and Fluent Bit, and the suite's own pause and app images. Each program image carries the exact
+// Proxy and OpenTelemetry Collector at the templates' versions, named stand-ins for Vault Agent,
+// Fluent Bit and git-sync (with Debian's real git), and the suite's own pause and app images. Each program image carries the exact
 // reference its template names, so the templates run unchanged.
+import { spawnSync } from 'node:child_process';
 import { mkdtemp, mkdir, copyFile, symlink, rm, chmod } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -106,6 +107,36 @@ const busybox = (dir: string): Entry[] => [
   ...APPLETS.map((applet): Entry => ['busybox', `${dir}/${applet}`, 'link']),
 ];
 
+const GIT = '/usr/bin/git';
+const GIT_REMOTE_HTTP = '/usr/lib/git-core/git-remote-http';
+
+/** The shared libraries (and the loader) that `ldd` says these programs load. */
+function libraries(programs: readonly string[]): string[] {
+  const result = spawnSync('ldd', programs, { encoding: 'utf8' });
+  if (result.status !== 0) throw new Error(`ldd ${programs.join(' ')} failed: ${result.stderr}`);
+  const paths = new Set<string>();
+  for (const line of result.stdout.split('\n')) {
+    const match = /(?:=>\s*)?(\/\S+)\s+\(0x/.exec(line);
+    if (match?.[1] !== undefined) paths.add(match[1]);
+  }
+  return [...paths].sort();
+}
+
+/**
+ * Debian's git as git-sync's image carries it: the git binary, its https transport, and every
+ * library they load, at the paths the loader looks them up by. git runs its subcommands through
+ * its exec path (/usr/lib/git-core), where `git` is itself.
+ */
+function debianGit(): Entry[] {
+  return [
+    [GIT, GIT],
+    ['../../bin/git', '/usr/lib/git-core/git', 'link'],
+    [GIT_REMOTE_HTTP, GIT_REMOTE_HTTP],
+    ['git-remote-http', '/usr/lib/git-core/git-remote-https', 'link'],
+    ...libraries([GIT, GIT_REMOTE_HTTP]).map((lib): Entry => [lib, lib]),
+  ];
+}
+
 function required(images: Map<string, string>, template: string): string {
   const image = images.get(template);
   if (image === undefined) throw new Error(`the built-in template ${template} names no image`);
@@ -188,6 +219,17 @@ export async function buildImages(out: string, programs: Programs): Promise<Buil
       [[programs.testbin, '/fluent-bit/bin/fluent-bit']],
       { entrypoint: ['/fluent-bit/bin/fluent-bit'] },
       'Fluent Bit',
+    ),
+  );
+  // kubernetes/git-sync's module is refused by the Go module proxy (docs/templates.md#git-sync).
+  await add(
+    'git-sync',
+    imageFrom(
+      out,
+      required(images, 'git-sync'),
+      [[programs.testbin, '/git-sync'], ...debianGit()],
+      { entrypoint: ['/git-sync'], user: '65533:65533', env: ['PATH=/usr/bin:/bin', 'HOME=/tmp'] },
+      'git-sync',
     ),
   );
   const sidekick = required(images, 'config-watcher');

@@ -10,6 +10,8 @@
 //	vault       STAND-IN for Vault Agent (too large to build for the suite): `vault agent -config=F`
 //	            writes each template destination and token sink of F, as the real agent does
 //	            after logging in
+//	git-sync    STAND-IN for kubernetes/git-sync v4 (its Go module is refused by the module proxy):
+//	            the template's flags, real git, the same worktrees, link swap and health endpoint
 //
 // Every line it prints is one event, `<event> key=value…`, with its own time; the suite reads
 // them through the API's container logs.
@@ -68,6 +70,8 @@ func main() {
 		fluentBit(args)
 	case "vault":
 		vault(args)
+	case "git-sync":
+		gitSync(args)
 	default:
 		fail("unknown program %s", name)
 	}
