@@ -9,19 +9,20 @@ import { generateCa } from '../../../src/certs/generate.js';
 import { INJECT, nativeSidecarNames } from '../../e2e/harness/objects.js';
 import { nodeDir, type NodeEnvironment } from '../harness/environment.js';
 import { GitServer } from '../harness/git-server.js';
-import { allRunning, appContainer, containerLog, logLine, nodePod, waitForPod } from '../harness/pods.js';
+import { POD_GATEWAY } from '../harness/node.js';
+import {
+  allRunning,
+  appContainer,
+  containerLog,
+  logLine,
+  nodePod,
+  rawLog,
+  waitForPod,
+} from '../harness/pods.js';
 
 const NS = 'node-git-sync';
 const ROUNDS = 3;
 const PERIOD = '2s';
-
-/** The node's address: its Pods reach the suite's own servers there. */
-function nodeIp(): string {
-  const ip = process.env.SIDEKICK_NODE_IP;
-  if (ip === undefined || ip === '')
-    throw new Error('SIDEKICK_NODE_IP is not set: run the suite with npm run test:node');
-  return ip;
-}
 
 export function gitSyncCases(env: NodeEnvironment): void {
   env.test(
@@ -32,7 +33,7 @@ export function gitSyncCases(env: NodeEnvironment): void {
       const ca = await generateCa('sidekick-node-git-ca', 1);
       const server = await GitServer.start({
         dir: join(nodeDir(), 'git'),
-        host: nodeIp(),
+        host: POD_GATEWAY,
         ca,
         name: 'config',
         files: { 'config.txt': 'version=1\n' },
@@ -68,7 +69,11 @@ export function gitSyncCases(env: NodeEnvironment): void {
         assert.deepEqual(nativeSidecarNames(stored), ['git-sync', 'config-watcher']);
         await waitForPod(api, NS, 'git', 'running', (pod) =>
           allRunning(pod, ['git-sync', 'config-watcher', 'app']),
-        );
+        ).catch(async (error: unknown) => {
+          // What git-sync said is the first thing to read when its probe never passes.
+          const said = await rawLog(api, NS, 'git', 'git-sync').catch((e: unknown) => String(e));
+          throw new Error(`${String(error)}\ngit-sync's log:\n${said}`);
+        });
         // The startup probe held the app back until the first checkout: it read it at start.
         const started = await logLine(api, NS, 'git', 'app', (l) => l.event === 'started');
         assert.equal(started.fields.config, 'version=1');

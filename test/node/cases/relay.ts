@@ -10,6 +10,7 @@ import { RelayProcess } from '../../e2e/harness/relay.js';
 import { podToken } from '../../e2e/harness/tokens.js';
 import { INJECT } from '../../e2e/harness/objects.js';
 import { writeCertificate } from '../../support/certificates.js';
+import { POD_GATEWAY } from '../harness/node.js';
 import { subscribe } from '../../support/relay-stream.js';
 import { SYNC_FREQUENCY, syncFrequencyMs, type NodeEnvironment } from '../harness/environment.js';
 import {
@@ -65,9 +66,7 @@ export function relayCases(env: NodeEnvironment): void {
     async () => {
       const api = env.e2e.api;
       const cp = env.e2e.cp;
-      // Pods have no default route, only their bridge subnet: the relay is reached on the bridge's
-      // gateway address (the CNI bridge plugin's isGateway, the first address of POD_SUBNET).
-      const nodeIp = '10.88.0.1';
+      const nodeIp = POD_GATEWAY;
       const issued = await generateServingCertificate({
         ca: cp.pki.ca,
         days: 2,

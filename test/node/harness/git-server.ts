@@ -49,7 +49,10 @@ export class GitServer {
     readonly ca: CertificateAuthority,
   ) {}
 
-  /** Serves `<dir>/repos/<name>.git` on `host` (the node's address) with one commit of `files`. */
+  /**
+   * Serves `<dir>/repos/<name>.git` with one commit of `files`, on every address of the suite's own
+   * network namespace (the bridge Pods reach it on appears with the first Pod), as `host` names it.
+   */
   static async start(options: {
     dir: string;
     host: string;
@@ -123,7 +126,7 @@ export class GitServer {
     });
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
-      server.listen(0, options.host, resolve);
+      server.listen(0, '0.0.0.0', resolve);
     });
     const { port } = server.address() as AddressInfo;
     const served = new GitServer(server, work, `https://${options.host}:${String(port)}`, options.ca);

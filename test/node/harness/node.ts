@@ -20,6 +20,11 @@ export const NODE_NAME = 'sidekick-node';
 const RUN = '/run/sidekick';
 const SOCKET = `${RUN}/containerd.sock`;
 const POD_SUBNET = '10.88.0.0/24';
+/**
+ * Pods have no default route, only their bridge subnet: they reach the suite's own servers on the
+ * bridge's gateway address (the CNI bridge plugin's isGateway, the first address of POD_SUBNET).
+ */
+export const POD_GATEWAY = '10.88.0.1';
 
 export interface NodeOptions {
   dir: string;

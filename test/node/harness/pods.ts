@@ -60,6 +60,21 @@ export async function containerLog(
     .map(parseLogLine);
 }
 
+/** A container's log as text, the previous run's when it has restarted (for failure reports). */
+export async function rawLog(
+  api: KubeClient,
+  namespace: string,
+  pod: string,
+  container: string,
+): Promise<string> {
+  const response = await api.request('GET', `${podPath(namespace, pod)}/log`, {
+    query: { container, previous: 'true' },
+  });
+  if (response.status === 200 && typeof response.body === 'string') return response.body;
+  const current = await api.request('GET', `${podPath(namespace, pod)}/log`, { query: { container } });
+  return typeof current.body === 'string' ? current.body : JSON.stringify(current.body);
+}
+
 /** The first line of `container`'s log that satisfies `match`, waiting for it. */
 export function logLine(
   api: KubeClient,
