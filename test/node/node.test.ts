@@ -4,6 +4,7 @@
 // apiserver stored. Started by test/node/run.sh inside a network namespace of its own; every
 // case reads what happened from the API (status, container logs), never through exec.
 import { after, before, describe } from 'node:test';
+import { checkCases } from './cases/checks.js';
 import { gitSyncCases } from './cases/git-sync.js';
 import { imageCases } from './cases/image.js';
 import { jobCases } from './cases/jobs.js';
@@ -45,5 +46,6 @@ void describe('sidekick on a real node', () => {
   relayFallbackCases(env);
   relayCases(env);
   gitSyncCases(env);
+  checkCases(env);
   repairCases(env);
 });

@@ -3,10 +3,9 @@
 // the apiserver cannot check and a wrong template gets wrong.
 import assert from 'node:assert/strict';
 import { generateKeyPairSync } from 'node:crypto';
-import { readdirSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { isObject, type JsonObject } from '../../../src/json.js';
 import { INJECT, nativeSidecarNames } from '../../e2e/harness/objects.js';
+import { bytes, cgroupLimits, cores, resourcesOf } from '../harness/cgroups.js';
 import type { NodeEnvironment } from '../harness/environment.js';
 import {
   allRunning,
@@ -18,7 +17,6 @@ import {
   getPod,
   logLine,
   nodePod,
-  str,
   waitForPod,
 } from '../harness/pods.js';
 
@@ -142,13 +140,10 @@ export function templateCases(env: NodeEnvironment): void {
       }
       // The template's limits are what the kernel enforces: the container's own cgroups.
       for (const name of SIDECARS) {
-        const limits = limitsOf(stored, name);
-        const id = str(containerStatus(running, name)?.containerID).replace(/^containerd:\/\//, '');
-        const memory = cgroupValue('memory', id, 'memory.limit_in_bytes');
-        const quota = cgroupValue('cpu', id, 'cpu.cfs_quota_us');
-        const period = cgroupValue('cpu', id, 'cpu.cfs_period_us');
-        assert.equal(memory, bytes(limits.memory), `${name}: memory limit ${limits.memory}`);
-        assert.equal(quota / period, cores(limits.cpu), `${name}: cpu limit ${limits.cpu}`);
+        const { limits } = resourcesOf(stored, name);
+        const enforced = cgroupLimits(running, name);
+        assert.equal(enforced.memoryBytes, bytes(limits.memory), `${name}: memory limit ${limits.memory}`);
+        assert.equal(enforced.cpuCores, cores(limits.cpu), `${name}: cpu limit ${limits.cpu}`);
       }
     },
   );
@@ -201,45 +196,4 @@ export function templateCases(env: NodeEnvironment): void {
       assert.equal(request.fields['content-type'], 'application/x-protobuf');
     },
   );
-}
-
-function limitsOf(pod: JsonObject, name: string): { memory: string; cpu: string } {
-  const spec = isObject(pod.spec) && Array.isArray(pod.spec.initContainers) ? pod.spec.initContainers : [];
-  const container = spec.filter(isObject).find((c) => c.name === name);
-  const resources = isObject(container?.resources) ? container.resources : {};
-  const limits = isObject(resources.limits) ? resources.limits : {};
-  return { memory: str(limits.memory), cpu: str(limits.cpu) };
-}
-
-const UNITS: Record<string, number> = { '': 1, Ki: 2 ** 10, Mi: 2 ** 20, Gi: 2 ** 30 };
-
-function bytes(quantity: string): number {
-  const match = /^(\d+)(Ki|Mi|Gi|)$/.exec(quantity);
-  assert.ok(match, `a memory quantity the suite reads: ${quantity}`);
-  return Number(match[1]) * (UNITS[match[2] ?? ''] ?? NaN);
-}
-
-function cores(quantity: string): number {
-  return quantity.endsWith('m') ? Number(quantity.slice(0, -1)) / 1000 : Number(quantity);
-}
-
-/** A value from the container's cgroup (v1, cgroupfs driver: kubepods/<qos>/pod<uid>/<id>). */
-function cgroupValue(controller: string, containerId: string, file: string): number {
-  const root = `/sys/fs/cgroup/${controller}/kubepods`;
-  const found = findDir(root, containerId, 3);
-  assert.ok(found, `no cgroup ${containerId} under ${root}`);
-  return Number(readFileSync(join(found, file), 'utf8').trim());
-}
-
-function findDir(dir: string, name: string, depth: number): string | undefined {
-  for (const entry of readdirSync(dir, { withFileTypes: true })) {
-    if (!entry.isDirectory()) continue;
-    const path = join(dir, entry.name);
-    if (entry.name === name) return path;
-    if (depth > 0) {
-      const below = findDir(path, name, depth - 1);
-      if (below !== undefined) return below;
-    }
-  }
-  return undefined;
 }

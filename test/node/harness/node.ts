@@ -138,6 +138,17 @@ function ctr(args: string[]): string {
   return result.stdout;
 }
 
+/**
+ * The IDs of every container containerd holds for Pod namespace/name, its sandbox included: what
+ * kubelet created for it, whether or not the API still has the Pod.
+ */
+export function containersOfPod(namespace: string, name: string): string[] {
+  const filter = `labels."io.kubernetes.pod.namespace"==${namespace},labels."io.kubernetes.pod.name"==${name}`;
+  return ctr(['containers', 'list', '--quiet', filter])
+    .split('\n')
+    .filter((id) => id !== '');
+}
+
 /** The PIDs of the shims serving this node's containerd: one per Pod, outside the Pods' cgroups, and they outlive containerd itself. */
 export function shimPids(): number[] {
   const pids: number[] = [];
