@@ -34,7 +34,7 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<Command> }
     load: async () => (await import('./cli/check.js')).check,
   },
   version: {
-    summary: 'print the version and the built-in templates’ hash',
+    summary: 'print the version and the templates’ hash (the built-ins, or --templates/--extra-templates)',
     load: async () => (await import('./cli/version.js')).version,
   },
   certs: {

@@ -5,7 +5,7 @@ import { RawApi } from '../check/raw-api.js';
 import { json, table } from '../check/report.js';
 import type { TemplateSet } from '../templates/types.js';
 import type { Command, CommandIo } from './command.js';
-import { loadTemplates } from './input.js';
+import { loadTemplates, templateDirs } from './input.js';
 import { loadKubeConfig } from './kubeconfig.js';
 import {
   COMMON_OPTIONS,
@@ -43,15 +43,20 @@ const SPECS = {
   ...COMMON_OPTIONS,
 } as const satisfies OptionSpecs;
 
-/** The built-in set (when the cluster's cannot be read) and the --templates to preview. */
+/**
+ * The built-in set (when the cluster's cannot be read) and the set to preview: --templates in
+ * place of the built-ins, with --extra-templates added, when either is given.
+ */
 async function templateSets(
   io: CommandIo,
   dir: string | undefined,
+  extra: string | undefined,
   image: string,
 ): Promise<{ fallback: TemplateSet; preview: TemplateSet | undefined } | undefined> {
-  const fallback = await loadTemplates(io, undefined, image);
-  const preview = dir === undefined ? undefined : await loadTemplates(io, dir, image);
-  if (!fallback || (dir !== undefined && !preview)) return undefined;
+  const fallback = await loadTemplates(io, templateDirs(io, undefined, undefined), image);
+  const previewing = dir !== undefined || extra !== undefined;
+  const preview = previewing ? await loadTemplates(io, templateDirs(io, dir, extra), image) : undefined;
+  if (!fallback || (previewing && !preview)) return undefined;
   return { fallback, preview };
 }
 
@@ -68,20 +73,26 @@ function gatherOptions(options: ParsedOptions<typeof SPECS>): GatherOptions {
 
 /**
  * `sidekick check`: reads the cluster (never writes), judges it with the same injection code
- * path as the webhook, and exits 1 when it finds a problem. --templates previews a template
- * change against the workloads in the cluster.
+ * path as the webhook, and exits 1 when it finds a problem. --templates (a set in place of the
+ * built-ins) and --extra-templates (templates added to them) preview a template change against
+ * the workloads in the cluster.
  */
 export const check: Command = async (io) => {
   const { options, positionals } = parseOptions(SPECS, io.argv, io.env);
   if (options.help) {
-    io.stdout.write(usage('check [--templates DIR] [-o table|json]', SPECS));
+    io.stdout.write(usage('check [--templates DIR] [--extra-templates DIR] [-o table|json]', SPECS));
     return 0;
   }
   if (positionals.length > 0) throw new UsageError(`unexpected arguments: ${positionals.join(' ')}`);
   const output = options.output ?? 'table';
   if (output !== 'table' && output !== 'json')
     throw new UsageError(`-o must be table or json, got '${output}'`);
-  const sets = await templateSets(io, options.templates, imageOption(options.image));
+  const sets = await templateSets(
+    io,
+    options.templates,
+    options['extra-templates'],
+    imageOption(options.image),
+  );
   if (!sets) return 1;
   const namespace = options.namespace ?? 'sidekick';
   let snapshot;

@@ -1,7 +1,7 @@
 import type { Command, CommandIo } from './command.js';
 import { injectDocuments, type DocumentsResult, type ObjectReport } from './documents.js';
 import { explainReport } from './explain-text.js';
-import { InputError, loadTemplates, readInputs, type InputSource } from './input.js';
+import { InputError, loadTemplates, readInputs, templateDirs, type InputSource } from './input.js';
 import { COMMON_OPTIONS, imageOption, parseOptions, usage } from './options.js';
 
 export const INJECT_OPTIONS = {
@@ -35,7 +35,11 @@ async function injectInput(io: CommandIo, name: string): Promise<DocumentsResult
     io.stdout.write(usage(`${name} [-f FILE|-]`, INJECT_OPTIONS));
     return 0;
   }
-  const templates = await loadTemplates(io, options.templates, imageOption(options.image));
+  const templates = await loadTemplates(
+    io,
+    templateDirs(io, options.templates, options['extra-templates']),
+    imageOption(options.image),
+  );
   if (!templates) return 1;
   const injectorNamespace = options['injector-namespace'];
   let sources: InputSource[];

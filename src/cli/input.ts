@@ -1,7 +1,7 @@
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import type { CommandIo } from './command.js';
-import { loadTemplateDir, builtinTemplateDir } from '../templates/load.js';
+import { builtinTemplateDir, loadTemplateDirs, type TemplateDirs } from '../templates/load.js';
 import type { TemplateSet } from '../templates/types.js';
 
 /** One file (or standard input) of manifests, named as the user gave it. */
@@ -68,17 +68,36 @@ export async function readInputs(io: CommandIo, files: readonly string[]): Promi
   return out;
 }
 
+/**
+ * The directories a command loads its templates from: `--templates` replaces the built-in set,
+ * `--extra-templates` adds to whichever of the two is the base. Relative to the working directory.
+ */
+export function templateDirs(
+  io: CommandIo,
+  templates: string | undefined,
+  extra: string | undefined,
+): TemplateDirs {
+  return {
+    base: templates === undefined ? builtinTemplateDir() : resolve(io.cwd, templates),
+    ...(extra === undefined ? {} : { extra: resolve(io.cwd, extra) }),
+  };
+}
+
+/** The directories in one phrase, for messages. */
+export function describeDirs(dirs: TemplateDirs): string {
+  return dirs.extra === undefined ? dirs.base : `${dirs.base} with ${dirs.extra} added`;
+}
+
 /** The template set a command works with, or undefined after saying on stderr why it cannot load. */
 export async function loadTemplates(
   io: CommandIo,
-  dir: string | undefined,
+  dirs: TemplateDirs,
   image: string,
 ): Promise<TemplateSet | undefined> {
-  const path = dir === undefined ? builtinTemplateDir() : resolve(io.cwd, dir);
-  const load = await loadTemplateDir(path, { image });
+  const load = await loadTemplateDirs(dirs, { image });
   if (load.ok) return load.set;
   io.stderr.write(
-    `sidekick: the templates in ${path} are invalid:\n${load.problems.map((p) => `  ${p}\n`).join('')}`,
+    `sidekick: the templates in ${describeDirs(dirs)} are invalid:\n${load.problems.map((p) => `  ${p}\n`).join('')}`,
   );
   return undefined;
 }

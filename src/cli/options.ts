@@ -91,7 +91,13 @@ export function usage(command: string, specs: OptionSpecs): string {
 export const COMMON_OPTIONS = {
   templates: {
     type: 'string',
-    description: 'directory of SidecarTemplates (default: the built-in templates/)',
+    description:
+      'directory of SidecarTemplates that REPLACES the built-in ones: only its templates exist (default: the built-in templates/)',
+  },
+  'extra-templates': {
+    type: 'string',
+    description:
+      'directory of SidecarTemplates ADDED to the built-in ones (or to --templates); a name defined in both is an error',
   },
   prefix: { type: 'string', default: 'sidekick.dev', description: 'annotation and label prefix' },
   image: {

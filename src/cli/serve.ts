@@ -1,12 +1,12 @@
-import { resolve } from 'node:path';
 import type { LevelWithSilent } from 'pino';
 import { DEFAULT_TEMPLATES_CONFIGMAP, WORKLOADS_MODES, type WorkloadsMode } from '../admission/index.js';
 import { createLogger, isLogLevel } from '../log.js';
 import { DEFAULT_MAX_BODY_BYTES } from '../server/body.js';
 import { DEFAULT_SHUTDOWN_DEADLINE_MS, startServer, type RunningServer } from '../server/server.js';
 import type { TlsFiles } from '../server/tls.js';
-import { builtinTemplateDir } from '../templates/load.js';
+import type { TemplateDirs } from '../templates/load.js';
 import type { Command, CommandIo } from './command.js';
+import { templateDirs } from './input.js';
 import { integerOption, runUntilSignal, servingTlsFiles } from './lifecycle.js';
 import { COMMON_OPTIONS, imageOption, parseOptions, usage, UsageError, type OptionSpecs } from './options.js';
 
@@ -72,7 +72,7 @@ interface Settings {
   shutdownSeconds: number;
   delaySeconds: number;
   injectorNamespace: string | undefined;
-  templatesDir: string;
+  templates: TemplateDirs;
   prefix: string | undefined;
   workloads: WorkloadsMode;
   templatesConfigMap: string;
@@ -98,7 +98,7 @@ function settings(options: ServeOptions, io: CommandIo): Settings {
     shutdownSeconds: integerOption('shutdown-timeout', options['shutdown-timeout'], 0, 3600),
     delaySeconds: integerOption('shutdown-delay', options['shutdown-delay'], 0, 3600),
     injectorNamespace: options['injector-namespace'] ?? io.env.POD_NAMESPACE,
-    templatesDir: options.templates !== undefined ? resolve(io.cwd, options.templates) : builtinTemplateDir(),
+    templates: templateDirs(io, options.templates, options['extra-templates']),
     prefix: options.prefix,
     workloads: workloadsMode(options.workloads),
     templatesConfigMap: options['templates-configmap'] ?? DEFAULT_TEMPLATES_CONFIGMAP,
@@ -132,7 +132,8 @@ async function run(config: Settings, tls: TlsFiles): Promise<number> {
         address: config.address,
         port: config.port,
         tls,
-        templatesDir: config.templatesDir,
+        templatesDir: config.templates.base,
+        ...(config.templates.extra !== undefined ? { extraTemplatesDir: config.templates.extra } : {}),
         ...(config.metricsPort !== 0 ? { metricsPort: config.metricsPort } : {}),
         ...(config.prefix !== undefined ? { prefix: config.prefix } : {}),
         ...(config.injectorNamespace ? { injectorNamespace: config.injectorNamespace } : {}),
@@ -150,7 +151,8 @@ async function run(config: Settings, tls: TlsFiles): Promise<number> {
           port: running.port,
           metricsPort: running.metricsPort ?? null,
           certFile: tls.certFile,
-          templatesDir: config.templatesDir,
+          templatesDir: config.templates.base,
+          ...(config.templates.extra !== undefined ? { extraTemplatesDir: config.templates.extra } : {}),
           ready: running.readiness().ready,
         },
         'listening',

@@ -1,8 +1,8 @@
-import { resolve } from 'node:path';
-import { builtinTemplateDir, loadTemplateDir } from '../templates/load.js';
+import { loadTemplateDirs } from '../templates/load.js';
 import { formatValue } from '../templates/parameter-value.js';
 import type { ParameterSpec, TemplateSet } from '../templates/types.js';
 import type { Command } from './command.js';
+import { describeDirs, templateDirs } from './input.js';
 import { COMMON_OPTIONS, imageOption, parseOptions, usage, UsageError, type OptionSpecs } from './options.js';
 
 const TEMPLATES_OPTIONS = {
@@ -41,15 +41,18 @@ export const templates: Command = async (io) => {
   const { options, positionals } = parseOptions(TEMPLATES_OPTIONS, io.argv, io.env);
   const [action, dirArg, ...rest] = positionals;
   if (options.help || action === undefined) {
-    io.stdout.write(usage('templates list|validate [--strict] [DIR]', TEMPLATES_OPTIONS));
+    io.stdout.write(
+      usage('templates list|validate [--strict] [--extra-templates DIR] [DIR]', TEMPLATES_OPTIONS),
+    );
     return options.help ? 0 : 2;
   }
   if (action !== 'list' && action !== 'validate')
     throw new UsageError(`unknown action '${action}' (list or validate)`);
   if (rest.length > 0) throw new UsageError(`unexpected arguments: ${rest.join(' ')}`);
-  const given = dirArg ?? options.templates;
-  const dir = given === undefined ? builtinTemplateDir() : resolve(io.cwd, given);
-  const load = await loadTemplateDir(dir, { image: imageOption(options.image) });
+  // DIR, like --templates, is the whole set; --extra-templates adds to it (or to the built-ins).
+  const dirs = templateDirs(io, dirArg ?? options.templates, options['extra-templates']);
+  const dir = describeDirs(dirs);
+  const load = await loadTemplateDirs(dirs, { image: imageOption(options.image) });
   if (!load.ok) {
     io.stderr.write(
       `${dir}: ${load.problems.length} problem(s):\n${load.problems.map((p) => `  ${p}\n`).join('')}`,

@@ -5,7 +5,7 @@ import type { AddressInfo } from 'node:net';
 import { dirname } from 'node:path';
 import type { ReviewDeps, ValidateDeps, WorkloadsMode } from '../admission/index.js';
 import type { Logger } from '../log.js';
-import { loadTemplateDir } from '../templates/load.js';
+import { loadTemplateDirs, type TemplateDirs } from '../templates/load.js';
 import { startTemplateReloader, type TemplateReload, type TemplateReloader } from '../templates/reloader.js';
 import type { TemplateSet } from '../templates/types.js';
 import { createApp, mutateEndpoint, MUTATE_PATH, type AppDeps, type Readiness } from './app.js';
@@ -31,7 +31,10 @@ export interface ServerOptions {
   /** 0 picks a free port. */
   port: number;
   tls: TlsFiles;
+  /** The base template set: the built-in directory or `--templates`, which replaces it. */
   templatesDir: string;
+  /** `--extra-templates`: a directory whose templates are added to the base set. */
+  extraTemplatesDir?: string;
   /** Where Prometheus scrapes (plain HTTP, same address); undefined: no metrics listener; 0: a free port. */
   metricsPort?: number;
   prefix?: string;
@@ -90,13 +93,17 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   const debounceMs = options.debounceMs ?? 200;
   const pollMs = options.pollMs ?? 5000;
 
+  const templateDirs: TemplateDirs = {
+    base: options.templatesDir,
+    ...(options.extraTemplatesDir !== undefined ? { extra: options.extraTemplatesDir } : {}),
+  };
   const templates = await startTemplateReloader({
-    dir: options.templatesDir,
-    load: (dir) => loadTemplateDir(dir, options.image === undefined ? {} : { image: options.image }),
+    dirs: templateDirs,
+    load: (dirs) => loadTemplateDirs(dirs, options.image === undefined ? {} : { image: options.image }),
     debounceMs,
     pollMs,
     onReload: (event) => {
-      reportTemplates(event, options.templatesDir, metrics, logger);
+      reportTemplates(event, templateDirs, metrics, logger);
       events.emit('templates', event);
     },
     onError: (error) => {
@@ -308,7 +315,8 @@ function reportCertificate(metrics: Metrics, material: TlsMaterial): void {
   metrics.certificateNotBefore.set(material.notBefore.getTime() / 1000);
 }
 
-function reportTemplates(event: TemplateReload, dir: string, metrics: Metrics, logger: Logger): void {
+function reportTemplates(event: TemplateReload, dirs: TemplateDirs, metrics: Metrics, logger: Logger): void {
+  const where = { dir: dirs.base, ...(dirs.extra !== undefined ? { extraDir: dirs.extra } : {}) };
   metrics.templatesLastReloadSuccessful.set(event.ok ? 1 : 0);
   if (event.ok) {
     metrics.templateReloads.inc({ result: 'success' });
@@ -316,7 +324,7 @@ function reportTemplates(event: TemplateReload, dir: string, metrics: Metrics, l
     recordTemplateSet(metrics, event.set.hash);
     logger.info(
       {
-        dir,
+        ...where,
         templates: [...event.set.templates.keys()],
         hash: event.set.hash,
         ...(event.set.warnings.length > 0 ? { warnings: event.set.warnings } : {}),
@@ -328,7 +336,7 @@ function reportTemplates(event: TemplateReload, dir: string, metrics: Metrics, l
   }
   metrics.templateReloads.inc({ result: 'error' });
   logger.error(
-    { dir, problems: event.problems, ...(event.kept ? { keptHash: event.kept.hash } : {}) },
+    { ...where, problems: event.problems, ...(event.kept ? { keptHash: event.kept.hash } : {}) },
     event.kept
       ? 'template set rejected; the last good set stays in use'
       : 'template set rejected; no set in use',

@@ -1,5 +1,5 @@
 import { fingerprintDir, watchChanges } from '../change-watch.js';
-import { loadTemplateDir } from './load.js';
+import { loadTemplateDirs, templateDirList, type TemplateDirs } from './load.js';
 import type { TemplateLoad, TemplateSet } from './types.js';
 
 export type TemplateReload =
@@ -7,8 +7,8 @@ export type TemplateReload =
   | { ok: false; problems: readonly string[]; kept: TemplateSet | undefined };
 
 export interface TemplateReloaderOptions {
-  dir: string;
-  load?: (dir: string) => Promise<TemplateLoad>;
+  dirs: TemplateDirs;
+  load?: (dirs: TemplateDirs) => Promise<TemplateLoad>;
   /** A ConfigMap update is a burst of renames: wait this long after the last one. */
   debounceMs?: number;
   /** Fallback for missed filesystem events. */
@@ -21,26 +21,28 @@ export interface TemplateReloaderOptions {
 export interface TemplateReloader {
   /** The last good set, or undefined while none has loaded. */
   current(): TemplateSet | undefined;
-  /** Looks at the directory now (the watch and the poll call this too). */
+  /** Looks at the directories now (the watch and the poll call this too). */
   check(): Promise<void>;
   close(): void;
 }
 
 /**
- * Keeps the last good template set of a directory: a new set replaces it only when the whole
- * directory loads; an invalid set is reported and the previous one stays in use.
+ * Keeps the last good template set of the directories (the base and the one that adds to it): a
+ * new set replaces it only when the whole merged set loads; an invalid set is reported and the
+ * previous one stays in use. A change in either directory reloads both, as one set.
  */
 export async function startTemplateReloader(options: TemplateReloaderOptions): Promise<TemplateReloader> {
-  const load = options.load ?? loadTemplateDir;
+  const load = options.load ?? loadTemplateDirs;
+  const dirs = templateDirList(options.dirs);
   let current: TemplateSet | undefined;
   const reload = async (): Promise<void> => {
     let result: TemplateLoad;
     try {
-      result = await load(options.dir);
+      result = await load(options.dirs);
     } catch (error) {
       result = {
         ok: false,
-        problems: [`${options.dir}: ${error instanceof Error ? error.message : String(error)}`],
+        problems: [`${dirs.join(', ')}: ${error instanceof Error ? error.message : String(error)}`],
       };
     }
     if (!result.ok) {
@@ -53,8 +55,8 @@ export async function startTemplateReloader(options: TemplateReloaderOptions): P
     options.onReload?.({ ok: true, set: result.set, previous });
   };
   const watch = watchChanges({
-    dirs: [options.dir],
-    fingerprint: () => fingerprintDir(options.dir),
+    dirs,
+    fingerprint: async () => (await Promise.all(dirs.map(fingerprintDir))).join('\n'),
     onChange: reload,
     debounceMs: options.debounceMs ?? 200,
     pollMs: options.pollMs ?? 5000,

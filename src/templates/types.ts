@@ -118,7 +118,25 @@ export interface TemplateSet {
   readonly warnings: readonly string[];
   /** A hash of the whole set, to tell reloads apart. */
   readonly hash: string;
-  readonly dir: string;
+  /** Where it came from: the base directory, then the one that added to it. */
+  readonly dirs: readonly string[];
+}
+
+/** One template file as read, before parsing. */
+export interface TemplateFile {
+  path: string;
+  text: string;
+}
+
+/** The files of one directory (or ConfigMap): `dir` names it in messages. */
+export interface TemplateSource {
+  dir: string;
+  files: readonly TemplateFile[];
+}
+
+export interface LoadOptions {
+  /** What `{{ sidekick.image }}` stands for: sidekick's own image (`--image`). */
+  image?: string;
 }
 
 export type TemplateLoad = { ok: true; set: TemplateSet } | { ok: false; problems: readonly string[] };

@@ -168,3 +168,119 @@ function buildInfo(text: string): Record<string, string>[] {
       Object.fromEntries([...line.matchAll(/(\w+)="([^"]*)"/g)].map((m) => [m[1] ?? '', m[2] ?? ''])),
     );
 }
+
+describe('--extra-templates: a second directory added to the base, reloaded when either changes', () => {
+  let t: TestServer;
+  let dir: { path: string; remove: () => Promise<void> };
+  let base: string;
+  let extra: string;
+
+  async function sidecarsOf(sidecars: string, uid: string): Promise<Record<string, unknown> | string> {
+    const body = JSON.stringify(admissionReview(uid, pod('web', { 'sidekick.dev/inject': sidecars })));
+    const res = await send(t.server.port, { ca: t.ca, headers: JSON_HEADERS, body });
+    assert.equal(res.status, 200);
+    const review: unknown = JSON.parse(res.body);
+    assert.ok(isObject(review) && isObject(review.response));
+    if (review.response.allowed !== true) return `refused: ${JSON.stringify(review.response.status)}`;
+    const encoded = review.response.patch;
+    assert.ok(typeof encoded === 'string');
+    const patch = JSON.parse(Buffer.from(encoded, 'base64').toString('utf8')) as Operation[];
+    const add = patch.find((op) => op.op === 'add' && op.path === '/spec/initContainers');
+    assert.ok(add && add.op === 'add');
+    return Object.fromEntries(
+      (add.value as JsonObject[]).map((c) => [typeof c.name === 'string' ? c.name : '?', c.image]),
+    );
+  }
+
+  /** `name`, which requires `needs`, in the extra directory. */
+  const requiring = (name: string, needs: string, image: string): string =>
+    template(name, image).replace('spec:\n', `spec:\n  requires: [${needs}]\n`);
+
+  before(async () => {
+    dir = await tempDir('templates-extra');
+    base = join(dir.path, 'base');
+    extra = join(dir.path, 'extra');
+    await mkdir(base);
+    await mkdir(extra);
+    await kubeletSwap(base, generation(1), '2025_01_01_00_00_00.000000001');
+    await kubeletSwap(
+      extra,
+      { 'addon.yaml': requiring('addon', 'probe', 'registry.example/addon:1') },
+      '2025_01_01_00_00_00.000000001',
+    );
+    t = await startTestServer({
+      templatesDir: base,
+      extraTemplatesDir: extra,
+      debounceMs: 50,
+      pollMs: 600_000,
+    });
+  });
+  after(async () => {
+    await t.close();
+    await dir.remove();
+  });
+
+  it('serves the merged set: a base template and an extra one that requires it', async () => {
+    assert.deepEqual(await sidecarsOf('addon', 'x-first'), {
+      probe: 'registry.example/probe:1',
+      addon: 'registry.example/addon:1',
+    });
+    assert.deepEqual([...(t.server.templates()?.templates.keys() ?? [])], ['addon', 'helper', 'probe']);
+    const line = t.logs().find((l) => l.msg === 'templates loaded');
+    assert.ok(line);
+    assert.equal(line.dir, base);
+    assert.equal(line.extraDir, extra);
+  });
+
+  it('reloads when the extra directory changes, and when the base does', async () => {
+    const firstHash = t.server.templates()?.hash;
+    let reloaded = nextTemplatesEvent(t, (e) => e.ok);
+    await kubeletSwap(
+      extra,
+      { 'addon.yaml': requiring('addon', 'helper', 'registry.example/addon:2') },
+      '2025_01_01_00_01_00.000000002',
+    );
+    const event = await reloaded;
+    assert.ok(event.ok);
+    assert.equal(event.previous?.hash, firstHash);
+    assert.deepEqual(await sidecarsOf('addon', 'x-extra'), {
+      helper: 'registry.example/helper:1',
+      addon: 'registry.example/addon:2',
+    });
+
+    reloaded = nextTemplatesEvent(t, (e) => e.ok);
+    await kubeletSwap(base, generation(2), '2025_01_01_00_01_00.000000002');
+    assert.ok((await reloaded).ok);
+    assert.deepEqual(await sidecarsOf('addon', 'x-base'), {
+      helper: 'registry.example/helper:2',
+      addon: 'registry.example/addon:2',
+    });
+  });
+
+  it('an extra directory that redefines a base template is rejected naming both files; the set in use stays', async () => {
+    const goodHash = t.server.templates()?.hash;
+    const rejected = nextTemplatesEvent(t, (e) => !e.ok);
+    await kubeletSwap(
+      extra,
+      {
+        'addon.yaml': requiring('addon', 'helper', 'registry.example/addon:3'),
+        'mine.yaml': template('probe', 'registry.example/my-probe:1'),
+      },
+      '2025_01_01_00_02_00.000000003',
+    );
+    const event = await rejected;
+    assert.ok(!event.ok);
+    assert.equal(event.kept?.hash, goodHash);
+    assert.deepEqual(event.problems, [
+      `template 'probe' is defined in both ${join(base, 'probe.yaml')} and ${join(extra, 'mine.yaml')}: a directory that adds templates cannot replace one`,
+    ]);
+    assert.equal(t.server.templates()?.hash, goodHash);
+    assert.deepEqual(await sidecarsOf('addon', 'x-kept'), {
+      helper: 'registry.example/helper:2',
+      addon: 'registry.example/addon:2',
+    });
+    const line = t.logs().find((l) => l.msg === 'template set rejected; the last good set stays in use');
+    assert.ok(line);
+    assert.equal(line.extraDir, extra);
+  });
+});

@@ -1,4 +1,5 @@
 import { parseTemplateFiles, readTemplateFiles } from '../../src/templates/load.js';
+import { mergeTemplateSources } from '../../src/templates/merge.js';
 import type { TemplateSet } from '../../src/templates/types.js';
 import { repoPath } from './paths.js';
 
@@ -54,10 +55,13 @@ export function fixtureTemplates(extra: Record<string, string> = {}): TemplateSe
   return load.set;
 }
 
-/** The templates of several directories as one set (the built-ins and test fixtures). */
+/**
+ * The templates of several directories as one set, each adding to the ones before it as
+ * `--extra-templates` adds to the built-ins (the built-ins and test fixtures).
+ */
 export async function loadTemplateDirs(dirs: readonly string[]): Promise<TemplateSet> {
-  const files = (await Promise.all(dirs.map(readTemplateFiles))).flat();
-  const load = parseTemplateFiles(files, dirs.join(', '));
+  const sources = await Promise.all(dirs.map(async (dir) => ({ dir, files: await readTemplateFiles(dir) })));
+  const load = mergeTemplateSources(sources);
   if (!load.ok) throw new Error(`the templates do not load:\n${load.problems.join('\n')}`);
   return load.set;
 }
