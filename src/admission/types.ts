@@ -1,5 +1,5 @@
 import type { Json } from '../json.js';
-import type { TemplateSet } from '../templates/types.js';
+import type { TemplateSet, TemplateSource } from '../templates/types.js';
 
 export const ADMISSION_API_VERSION = 'admission.k8s.io/v1';
 
@@ -51,6 +51,11 @@ export interface ValidateDeps {
   injectorNamespace?: string;
   /** The name of that ConfigMap. */
   templatesConfigMap?: string;
+  /**
+   * The files of the directories the set in use was loaded from, base first (`--templates` or the
+   * built-ins, then `--extra-templates`): the ConfigMap is checked with the other one added.
+   */
+  templateSources?: () => readonly TemplateSource[] | undefined;
   /** deny: a workload whose Pods would be refused is refused; warn: it is only warned about. */
   workloads: WorkloadsMode;
 }

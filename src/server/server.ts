@@ -5,9 +5,10 @@ import type { AddressInfo } from 'node:net';
 import { dirname } from 'node:path';
 import type { ReviewDeps, ValidateDeps, WorkloadsMode } from '../admission/index.js';
 import type { Logger } from '../log.js';
-import { loadTemplateDirs, type TemplateDirs } from '../templates/load.js';
+import { readTemplateSources, type TemplateDirs } from '../templates/load.js';
+import { mergeTemplateSources } from '../templates/merge.js';
 import { startTemplateReloader, type TemplateReload, type TemplateReloader } from '../templates/reloader.js';
-import type { TemplateSet } from '../templates/types.js';
+import type { TemplateSet, TemplateSource } from '../templates/types.js';
 import { createApp, mutateEndpoint, MUTATE_PATH, type AppDeps, type Readiness } from './app.js';
 import { DEFAULT_MAX_BODY_BYTES } from './body.js';
 import { fingerprintFiles, watchChanges, type ChangeWatch } from '../change-watch.js';
@@ -97,9 +98,20 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     base: options.templatesDir,
     ...(options.extraTemplatesDir !== undefined ? { extra: options.extraTemplatesDir } : {}),
   };
+  // The files the set in use was merged from: /validate checks a templates ConfigMap against them.
+  let sourcesInUse: readonly TemplateSource[] | undefined;
   const templates = await startTemplateReloader({
     dirs: templateDirs,
-    load: (dirs) => loadTemplateDirs(dirs, options.image === undefined ? {} : { image: options.image }),
+    load: async (dirs) => {
+      const read = await readTemplateSources(dirs);
+      if (!read.ok) return read;
+      const load = mergeTemplateSources(
+        read.sources,
+        options.image === undefined ? {} : { image: options.image },
+      );
+      if (load.ok) sourcesInUse = read.sources;
+      return load;
+    },
     debounceMs,
     pollMs,
     onReload: (event) => {
@@ -124,7 +136,11 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       ...(options.injectorNamespace !== undefined ? { injectorNamespace: options.injectorNamespace } : {}),
       ...(options.inject ? { inject: options.inject } : {}),
     },
-    validate: validateDeps(options, () => templates.current()),
+    validate: validateDeps(
+      options,
+      () => templates.current(),
+      () => sourcesInUse,
+    ),
     maxBodyBytes: options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES,
     logger,
     metrics,
@@ -235,9 +251,14 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   };
 }
 
-function validateDeps(options: ServerOptions, current: () => TemplateSet | undefined): ValidateDeps {
+function validateDeps(
+  options: ServerOptions,
+  current: () => TemplateSet | undefined,
+  sources: () => readonly TemplateSource[] | undefined,
+): ValidateDeps {
   return {
     templates: current,
+    templateSources: sources,
     workloads: options.workloads ?? 'deny',
     ...(options.prefix !== undefined ? { prefix: options.prefix } : {}),
     ...(options.injectorNamespace !== undefined ? { injectorNamespace: options.injectorNamespace } : {}),

@@ -46,8 +46,10 @@ export function parseTemplateFiles(
   return mergeTemplateSources([{ dir, files }], options);
 }
 
-/** The base directory's templates with the extra directory's added, as one checked set. */
-export async function loadTemplateDirs(dirs: TemplateDirs, options: LoadOptions = {}): Promise<TemplateLoad> {
+/** The files of each directory, base first, or why one cannot be read. */
+export async function readTemplateSources(
+  dirs: TemplateDirs,
+): Promise<{ ok: true; sources: TemplateSource[] } | { ok: false; problems: string[] }> {
   const sources: TemplateSource[] = [];
   for (const dir of templateDirList(dirs)) {
     try {
@@ -56,7 +58,13 @@ export async function loadTemplateDirs(dirs: TemplateDirs, options: LoadOptions 
       return { ok: false, problems: [`${dir}: ${error instanceof Error ? error.message : String(error)}`] };
     }
   }
-  return mergeTemplateSources(sources, options);
+  return { ok: true, sources };
+}
+
+/** The base directory's templates with the extra directory's added, as one checked set. */
+export async function loadTemplateDirs(dirs: TemplateDirs, options: LoadOptions = {}): Promise<TemplateLoad> {
+  const read = await readTemplateSources(dirs);
+  return read.ok ? mergeTemplateSources(read.sources, options) : read;
 }
 
 export async function loadTemplateDir(dir: string, options: LoadOptions = {}): Promise<TemplateLoad> {
