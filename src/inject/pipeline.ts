@@ -11,7 +11,7 @@ import { checkResources } from './resources.js';
 import { copyForInjection } from './copy.js';
 import { createPatch } from './patch.js';
 import { placeSidecars } from './placement.js';
-import { portClashes } from './ports.js';
+import { portClashes, sidecarPorts } from './ports.js';
 import { signalUidProblems } from './signal-uid.js';
 import { nameOf, objectAt } from './pod.js';
 import { reconcile } from './reconcile.js';
@@ -127,7 +127,8 @@ function crossContainerChecks(
   if (ctx.problems.length > 0) return;
   const signalling = sidecars.filter(needsSharedPids).map((s) => s.template.name);
   ctx.problems.push(...signalUidProblems(spec, signalling, ctx.prefix));
-  portClashes(spec, new Set(sidecars.map((s) => s.template.name)), ctx.problems, ctx.warnings);
+  const ports = new Map(sidecars.map((s) => [s.template.name, sidecarPorts(s.template, ctx.prefix)]));
+  portClashes(spec, ports, ctx.problems, ctx.warnings);
 }
 
 export function injectPod(input: unknown, options: InjectOptions): InjectOutcome {

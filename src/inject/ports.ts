@@ -1,4 +1,6 @@
-import { isObject, type Json, type JsonObject } from '../json.js';
+import { isArray, isObject, type Json, type JsonObject } from '../json.js';
+import { PLACEHOLDER } from '../templates/names.js';
+import type { SidecarTemplate } from '../templates/types.js';
 import { nameOf, objectsAt } from './pod.js';
 
 /** One port a container listens on, as the Pod spec says. */
@@ -8,6 +10,41 @@ interface Listener {
   protocol: string;
   /** Declared in `ports` (certain), or only the target of one of its probes (likely). */
   declared: boolean;
+  /** The port's name, when declared with one. */
+  name?: string;
+}
+
+/** Where an injected sidecar's ports come from, for the fix a clash message suggests. */
+export interface SidecarPorts {
+  /** Ports written as numbers in the template: no parameter moves them. */
+  fixed: ReadonlySet<number>;
+  /** The annotations that set the sidecar's other ports (db-proxy's instances). */
+  setBy: readonly string[];
+}
+
+/** containerPorts written as numbers, and the parameters the others (and how many) depend on. */
+function collectPorts(tree: Json | undefined, fixed: Set<number>, params: Set<string>): void {
+  if (isArray(tree)) {
+    for (const item of tree) collectPorts(item, fixed, params);
+    return;
+  }
+  if (!isObject(tree)) return;
+  if (typeof tree.$each === 'string') params.add(tree.$each);
+  const port = tree.containerPort;
+  if (typeof port === 'number') fixed.add(port);
+  else if (typeof port === 'string') for (const [, name = ''] of port.matchAll(PLACEHOLDER)) params.add(name);
+  collectPorts(tree.$value, fixed, params);
+}
+
+export function sidecarPorts(template: SidecarTemplate, prefix: string): SidecarPorts {
+  const fixed = new Set<number>();
+  const params = new Set<string>();
+  collectPorts(template.container.ports, fixed, params);
+  for (const name of [...params]) {
+    const from = template.parameters.find((p) => p.name === name)?.numberFrom;
+    if (from !== undefined) params.add(from);
+  }
+  return { fixed, setBy: [...params].map((p) => `${prefix}/${template.name}.${p}`) };
 }
 
 const PROBES = ['startupProbe', 'readinessProbe', 'livenessProbe'] as const;
@@ -17,7 +54,8 @@ function declaredPorts(container: JsonObject, name: string): Listener[] {
   return objectsAt(container, 'ports').flatMap((p) => {
     if (typeof p.containerPort !== 'number') return [];
     const protocol = typeof p.protocol === 'string' ? p.protocol : 'TCP';
-    return [{ container: name, port: p.containerPort, protocol, declared: true }];
+    const named = typeof p.name === 'string' ? { name: p.name } : {};
+    return [{ container: name, port: p.containerPort, protocol, declared: true, ...named }];
   });
 }
 
@@ -65,11 +103,56 @@ function overlap(a: Running, b: Running): boolean {
   return true;
 }
 
-/** Every port a template declares is fixed in the template: no parameter moves it. */
-function portFix(sidecar: string, other: string, isSidecar: boolean): string {
-  return isSidecar
-    ? `inject only one of ${sidecar} and ${other}, or give one of them another port in a template of your own`
+/** The fix through a sidecar's annotations, when they set this port. */
+function moveWith(
+  name: string,
+  port: number,
+  sidecars: ReadonlyMap<string, SidecarPorts>,
+): string | undefined {
+  const s = sidecars.get(name);
+  if (s === undefined || s.fixed.has(port) || s.setBy.length === 0) return undefined;
+  return `give sidecar ${name} another port with annotation ${s.setBy.join(' or ')}`;
+}
+
+/** What to change: a port written in a template moves only with the template. */
+function portFix(
+  sidecar: string,
+  other: string,
+  port: number,
+  sidecars: ReadonlyMap<string, SidecarPorts>,
+): string {
+  const moves = [sidecar, other].flatMap((name) => moveWith(name, port, sidecars) ?? []);
+  if (sidecars.has(other)) {
+    return moves.length > 0
+      ? `${moves.join(', or ')}, or inject only one of ${sidecar} and ${other}`
+      : `inject only one of ${sidecar} and ${other}, or give one of them another port in a template of your own`;
+  }
+  return moves.length > 0
+    ? `move container ${other} to another port, or ${moves.join('')}`
     : `move container ${other} to another port (${sidecar} takes this one from its template; no parameter changes it)`;
+}
+
+/** A port an injected sidecar declares twice: its program cannot listen on it twice. */
+function ownClashes(
+  container: JsonObject,
+  sidecars: ReadonlyMap<string, SidecarPorts>,
+  where: string,
+): string[] {
+  const name = nameOf(container) ?? '';
+  const declared = declaredPorts(container, name);
+  return declared.flatMap((a, i) => {
+    const b = declared.slice(i + 1).find((l) => l.port === a.port && l.protocol === a.protocol);
+    if (b === undefined) return [];
+    const named = a.name !== undefined && b.name !== undefined ? ` (ports ${a.name} and ${b.name})` : '';
+    const setBy = sidecars.get(name)?.setBy ?? [];
+    const fix =
+      setBy.length > 0
+        ? `give one of them another port with annotation ${setBy.join(' or ')}`
+        : `give one of them another port in the template`;
+    return [
+      `port ${a.port}/${a.protocol} clash: sidecar ${name} declares it twice${named} in ${where}, and cannot listen on it twice; ${fix}`,
+    ];
+  });
 }
 
 /**
@@ -81,7 +164,7 @@ function portFix(sidecar: string, other: string, isSidecar: boolean): string {
  */
 export function portClashes(
   spec: JsonObject,
-  sidecars: ReadonlySet<string>,
+  sidecars: ReadonlyMap<string, SidecarPorts>,
   problems: string[],
   warnings: string[],
 ): void {
@@ -96,6 +179,7 @@ export function portClashes(
   const isSidecar = (r: Running): boolean => sidecars.has(nameOf(r.container) ?? '');
   const where =
     spec.hostNetwork === true ? "the node's network namespace (hostNetwork)" : "the Pod's network namespace";
+  for (const r of running.filter(isSidecar)) problems.push(...ownClashes(r.container, sidecars, where));
   running.forEach((a, i) => {
     for (const b of running.slice(i + 1)) {
       if (!(isSidecar(a) || isSidecar(b)) || !overlap(a, b)) continue;
@@ -104,7 +188,7 @@ export function portClashes(
         if (lb === undefined) continue;
         const [side, other] = isSidecar(a) ? [la, lb] : [lb, la];
         const otherIs = sidecars.has(other.container) ? 'sidecar' : 'container';
-        const fix = portFix(side.container, other.container, sidecars.has(other.container));
+        const fix = portFix(side.container, other.container, la.port, sidecars);
         const port = `${la.port}/${la.protocol}`;
         if (la.declared && lb.declared) {
           problems.push(

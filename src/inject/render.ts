@@ -3,7 +3,7 @@ import { parseCondition, type Condition } from '../templates/condition.js';
 import { ITEM_PARTS, PLACEHOLDER } from '../templates/names.js';
 import { formatValue, isSet } from '../templates/parameter-value.js';
 import type { ParameterValue } from '../templates/types.js';
-import type { Values } from './parameters.js';
+import { numbersKey, type Values } from './parameters.js';
 
 const WHOLE = new RegExp(`^${PLACEHOLDER.source}$`);
 const DEFAULT_PORTS: Record<string, string> = { http: '80', https: '443' };
@@ -51,7 +51,8 @@ function lookup(values: Values, name: string, part: string | undefined): Paramet
 
 /**
  * The values inside `$each: name` for one item: the list parameter is that item, and its parts
- * are under `name.key`, `name.value` and `name.index` (names no parameter can have).
+ * are under `name.key`, `name.value`, `name.index` and, in a numbered list, `name.number`
+ * (names no parameter can have).
  */
 function itemValues(values: Values, name: string, item: string, index: number): Values {
   const at = item.indexOf('=');
@@ -60,6 +61,8 @@ function itemValues(values: Values, name: string, item: string, index: number): 
   scoped.set(`${name}.key`, (at < 0 ? item : item.slice(0, at)).trim());
   scoped.set(`${name}.value`, at < 0 ? '' : item.slice(at + 1).trim());
   scoped.set(`${name}.index`, String(index));
+  const numbers = values.get(numbersKey(name));
+  if (Array.isArray(numbers)) scoped.set(`${name}.number`, Number(numbers[index]));
   return scoped;
 }
 

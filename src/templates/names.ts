@@ -10,9 +10,10 @@ export const URL_PARTS: readonly string[] = ['scheme', 'hostname', 'port', 'path
 /**
  * The parts of the current item of a list parameter inside `$each: <list>`: for an item
  * `name=value`, `key` is `name` and `value` is `value` (an item without `=` is all key), and
- * `index` counts from 0. `{{ list }}` itself is the whole item there.
+ * `index` counts from 0, and in a numbered list (`numberFrom`) `number` is the item's number, an
+ * integer. `{{ list }}` itself is the whole item there.
  */
-export const ITEM_PARTS: readonly string[] = ['key', 'value', 'index'];
+export const ITEM_PARTS: readonly string[] = ['key', 'value', 'index', 'number'];
 
 /** Parameters every template has without declaring them. */
 export const BUILTIN_AFTER = 'after';

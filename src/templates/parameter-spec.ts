@@ -23,6 +23,7 @@ const FIELDS = new Set([
   'minimum',
   'maximum',
   'values',
+  'numberFrom',
 ]);
 
 function isParameterType(value: Json | undefined): value is ParameterType {
@@ -49,6 +50,11 @@ function checkPattern(def: Record<string, Json>, fail: Fail): void {
   } catch {
     fail('pattern', 'is not a valid regular expression');
   }
+}
+
+function checkNumberFrom(def: Record<string, Json>, fail: Fail): void {
+  if (def.numberFrom !== undefined && (def.type !== 'list' || typeof def.numberFrom !== 'string'))
+    fail('numberFrom', 'only a list has numberFrom, the name of an integer parameter');
 }
 
 function checkEnum(def: Record<string, Json>, fail: Fail): void {
@@ -103,6 +109,7 @@ function checkShape(name: string, def: Record<string, Json>, field: string, prob
   };
   checkPattern(def, fail);
   checkEnum(def, fail);
+  checkNumberFrom(def, fail);
   if (def.type === 'quantity') checkQuantityBounds(def, fail);
   else {
     for (const bound of ['minimum', 'maximum'] as const) {
@@ -159,9 +166,10 @@ export function parseParameterSpec(
     description: typeof definition.description === 'string' ? definition.description : '',
     required: definition.required === true,
   };
-  const { pattern, format, values } = definition;
+  const { pattern, format, values, numberFrom } = definition;
   Object.assign(spec, {
     ...(typeof pattern === 'string' ? { pattern } : {}),
+    ...(typeof numberFrom === 'string' ? { numberFrom } : {}),
     ...(typeof format === 'string' ? { format } : {}),
     ...bounds(definition),
     ...(isArray(values) ? { values: values.map(String) } : {}),

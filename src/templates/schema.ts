@@ -93,6 +93,8 @@ interface Reference {
   problem?: string;
   /** A `$each`, which must name a list parameter. */
   each?: true;
+  /** The part of an item or URL, `{{ name.part }}`. */
+  part?: string;
 }
 
 function conditionReferences(value: Json, path: string, out: Reference[], scope: ReadonlySet<string>): void {
@@ -101,8 +103,9 @@ function conditionReferences(value: Json, path: string, out: Reference[], scope:
   for (const item of list) {
     const condition = typeof item === 'string' ? parseCondition(item) : undefined;
     if (condition) {
-      const problem = placeholderProblem(condition.param, condition.part, scope);
-      out.push({ name: condition.param, path, ...(problem ? { problem } : {}) });
+      const { param: name, part } = condition;
+      const problem = placeholderProblem(name, part, scope);
+      out.push({ name, path, ...(problem ? { problem } : {}), ...(part ? { part } : {}) });
     } else
       out.push({
         name: '',
@@ -133,7 +136,7 @@ function references(
   if (typeof tree === 'string') {
     for (const [, name = '', part] of tree.matchAll(PLACEHOLDER)) {
       const problem = placeholderProblem(name, part, scope);
-      out.push({ name, path, ...(problem ? { problem } : {}) });
+      out.push({ name, path, ...(problem ? { problem } : {}), ...(part ? { part } : {}) });
     }
   } else if (isArray(tree)) {
     tree.forEach((item, i) => {
@@ -359,6 +362,39 @@ function parseGroups(value: Json | undefined, problems: Problems): string[][] {
   return [];
 }
 
+/** A numbered list counts from an integer parameter that always has a value. */
+function checkNumbering(parameters: readonly ParameterSpec[], problems: Problems): void {
+  for (const list of parameters) {
+    if (list.numberFrom === undefined) continue;
+    const from = parameters.find((p) => p.name === list.numberFrom);
+    if (from?.type !== 'integer' || (from.default === undefined && !from.required)) {
+      problems.add(
+        `spec.parameters.${list.name}.numberFrom`,
+        'must name an integer parameter that is required or has a default',
+      );
+    }
+  }
+}
+
+/** Each reference names a declared parameter of the kind it needs. */
+function checkReferenced(
+  parameters: readonly ParameterSpec[],
+  refs: readonly Reference[],
+  problems: Problems,
+): void {
+  const declared = new Set(parameters.map((p) => p.name));
+  const types = new Map(parameters.map((p) => [p.name, p.type]));
+  const numbered = new Set(parameters.flatMap((p) => (p.numberFrom ? [p.name] : [])));
+  for (const ref of refs) {
+    if (ref.problem !== undefined) problems.add(ref.path, ref.problem);
+    else if (!declared.has(ref.name)) problems.add(ref.path, `refers to undeclared parameter '${ref.name}'`);
+    else if (ref.each && types.get(ref.name) !== 'list')
+      problems.add(ref.path, `'${ref.name}' is not a list parameter`);
+    else if (ref.part === 'number' && !numbered.has(ref.name))
+      problems.add(ref.path, `.number needs a numbered list: '${ref.name}' has no numberFrom`);
+  }
+}
+
 function checkReferences(template: SidecarTemplate, problems: Problems): void {
   const declared = new Set(template.parameters.map((p) => p.name));
   const refs: Reference[] = [];
@@ -369,13 +405,8 @@ function checkReferences(template: SidecarTemplate, problems: Problems): void {
   template.appMounts.forEach((m, i) => {
     references(m.mountPath, `spec.appMounts[${i}].mountPath`, refs);
   });
-  const types = new Map(template.parameters.map((p) => [p.name, p.type]));
-  for (const ref of refs) {
-    if (ref.problem !== undefined) problems.add(ref.path, ref.problem);
-    else if (!declared.has(ref.name)) problems.add(ref.path, `refers to undeclared parameter '${ref.name}'`);
-    else if (ref.each && types.get(ref.name) !== 'list')
-      problems.add(ref.path, `'${ref.name}' is not a list parameter`);
-  }
+  checkReferenced(template.parameters, refs, problems);
+  checkNumbering(template.parameters, problems);
   const groups = template.exactlyOneOf.flat();
   const switches = [template.shareProcessNamespace, template.runOnce].flatMap((s) =>
     typeof s === 'object' ? [s.whenSet] : [],

@@ -20,6 +20,12 @@ export interface ParameterSpec {
   quantityMaximum?: string;
   /** The allowed values of an enum. */
   values?: readonly string[];
+  /**
+   * A numbered list: the integer parameter its items are numbered from (an item `key=N` has N,
+   * the others that parameter's value and on, in order; numbers distinct and within that
+   * parameter's bounds). Inside `$each`, `{{ list.number }}` is the item's number.
+   */
+  numberFrom?: string;
 }
 
 /** A mount that the template adds to the Pod's app containers. */

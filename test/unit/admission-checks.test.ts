@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { portClashes } from '../../src/inject/ports.js';
+import { portClashes, type SidecarPorts } from '../../src/inject/ports.js';
 import { signalUidProblems } from '../../src/inject/signal-uid.js';
 import type { JsonObject } from '../../src/json.js';
 
@@ -18,9 +18,23 @@ const app = (name: string, ports: JsonObject[], extra: JsonObject = {}): JsonObj
   ...extra,
 });
 
+/** Sidecars whose ports are all fixed by their templates, unless `moved` says otherwise. */
+const fixedPorts = (names: string[], moved: Record<string, SidecarPorts> = {}): Map<string, SidecarPorts> =>
+  new Map(names.map((n) => [n, moved[n] ?? { fixed: new Set<number>(), setBy: [] }]));
+const DB: Record<string, SidecarPorts> = {
+  db: { fixed: new Set([9801]), setBy: ['sidekick.dev/db.instance', 'sidekick.dev/db.port'] },
+};
+
 describe('portClashes', () => {
-  // name, Pod spec, injected sidecars, problem, warning
-  const cases: [string, JsonObject, string[], RegExp | undefined, RegExp | undefined][] = [
+  // name, Pod spec, injected sidecars, problem, warning, sidecars whose ports annotations set
+  const cases: [
+    string,
+    JsonObject,
+    string[],
+    RegExp | undefined,
+    RegExp | undefined,
+    Record<string, SidecarPorts>?,
+  ][] = [
     [
       'no clash',
       { initContainers: [sidecar('s', [port(4317)])], containers: [app('app', [port(8080)])] },
@@ -108,12 +122,59 @@ describe('portClashes', () => {
       undefined,
       undefined,
     ],
+    [
+      'a port an annotation sets: the fix names the annotations',
+      { initContainers: [sidecar('db', [port(9801), port(5432)])], containers: [app('app', [port(5432)])] },
+      ['db'],
+      /^port 5432\/TCP clash: sidecar db and container app both listen on it .*; move container app to another port, or give sidecar db another port with annotation sidekick\.dev\/db\.instance or sidekick\.dev\/db\.port$/,
+      undefined,
+      DB,
+    ],
+    [
+      'a port the template fixes in the same sidecar: no annotation moves it',
+      { initContainers: [sidecar('db', [port(9801), port(5432)])], containers: [app('app', [port(9801)])] },
+      ['db'],
+      /move container app to another port \(db takes this one from its template; no parameter changes it\)$/,
+      undefined,
+      DB,
+    ],
+    [
+      'two sidecars, one of whose ports an annotation sets',
+      { initContainers: [sidecar('db', [port(5432)]), sidecar('t', [port(5432)])], containers: [] },
+      ['db', 't'],
+      /sidecar db and sidecar t .*; give sidecar db another port with annotation sidekick\.dev\/db\.instance or sidekick\.dev\/db\.port, or inject only one of db and t$/,
+      undefined,
+      DB,
+    ],
+    [
+      'a port an injected sidecar declares twice',
+      {
+        initContainers: [
+          sidecar('db', [
+            { name: 'csql-health', containerPort: 9801 },
+            { name: 'csql-9801', containerPort: 9801, protocol: 'TCP' },
+          ]),
+        ],
+        containers: [],
+      },
+      ['db'],
+      /^port 9801\/TCP clash: sidecar db declares it twice \(ports csql-health and csql-9801\) in the Pod's network namespace, and cannot listen on it twice; give one of them another port with annotation sidekick\.dev\/db\.instance/,
+      undefined,
+      DB,
+    ],
+    [
+      'the same port twice in a container that is not injected is not sidekick’s',
+      { initContainers: [sidecar('s', [])], containers: [app('app', [port(80), port(80)])] },
+      ['s'],
+      undefined,
+      undefined,
+    ],
   ];
-  for (const [name, spec, sidecars, problem, warning] of cases) {
+  for (const [name, spec, sidecars, problem, warning, moved] of cases) {
     it(name, () => {
       const problems: string[] = [];
       const warnings: string[] = [];
-      portClashes(spec, new Set(sidecars), problems, warnings);
+      portClashes(spec, fixedPorts(sidecars, moved), problems, warnings);
       if (problem === undefined) assert.deepEqual(problems, []);
       else {
         assert.equal(problems.length, 1, problems.join('\n'));
