@@ -107,6 +107,53 @@ export function admissionCases(env: E2eEnvironment): void {
     }
   });
 
+  env.test(
+    "db-proxy's instance ports are containerPorts the apiserver stores, and an app on one is refused",
+    async () => {
+      const instances =
+        'my-project:us-central1:orders, my-project:us-central1:users=6000, my-project:us-central1:audit';
+      const annotations = { [INJECT]: 'db-proxy', 'sidekick.dev/db-proxy.instance': instances };
+      const { object: stored } = await env.createPod('team-a', pod({ name: 'db-ports', annotations }));
+      const proxy = initContainers(stored).find((c) => c.name === 'db-proxy');
+      assert.deepEqual(proxy?.ports, [
+        { name: 'csql-health', containerPort: 9801, protocol: 'TCP' },
+        { name: 'csql-5432', containerPort: 5432, protocol: 'TCP' },
+        { name: 'csql-6000', containerPort: 6000, protocol: 'TCP' },
+        { name: 'csql-5433', containerPort: 5433, protocol: 'TCP' },
+      ]);
+
+      const clashing = pod({ name: 'db-clash', annotations });
+      const app = containers(clashing)[0];
+      assert.ok(app);
+      app.ports = [{ name: 'pg', containerPort: 5432 }];
+      const clash = await rejection(env.createPod('team-a', clashing));
+      assert.equal(clash.status, 400);
+      assert.match(
+        clash.message,
+        /port 5432\/TCP clash: sidecar db-proxy and container app both listen on it/,
+      );
+      assert.match(clash.message, /sidekick\.dev\/db-proxy\.instance or sidekick\.dev\/db-proxy\.port/);
+
+      const same = pod({
+        name: 'db-same',
+        annotations: {
+          ...annotations,
+          'sidekick.dev/db-proxy.instance':
+            'my-project:us-central1:a=5433, my-project:us-central1:b, my-project:us-central1:c',
+        },
+      });
+      const twice = await rejection(env.createPod('team-a', same));
+      assert.equal(twice.status, 400);
+      assert.match(
+        twice.message,
+        /items 'my-project:us-central1:a=5433' and 'my-project:us-central1:c' both take 5433/,
+      );
+      for (const name of ['db-clash', 'db-same']) {
+        assert.equal((await env.api.request('GET', `${podsPath('team-a')}/${name}`)).status, 404);
+      }
+    },
+  );
+
   env.test('warnings reach the client', async () => {
     const { object: stored, warnings } = await env.createPod(
       'team-a',
