@@ -58,6 +58,8 @@ interface Settings {
   parallelGc: boolean;
   /** Node options for sidekick's processes: --cpu-prof into a directory when asked. */
   nodeArgs: string[];
+  /** sidekick's --log-level: warn drops the one line per admission that info (deploy/base) writes. */
+  logLevel: string;
   updateReadme: boolean;
   quick: boolean;
 }
@@ -78,6 +80,7 @@ function settings(argv: readonly string[]): Settings {
       'memory-requests': { type: 'string' },
       'sidekick-dist': { type: 'string' },
       profile: { type: 'string' },
+      'log-level': { type: 'string', default: 'warn' },
       unpinned: { type: 'boolean', default: false },
       'parallel-gc': { type: 'boolean', default: false },
       'update-readme': { type: 'boolean', default: false },
@@ -104,11 +107,18 @@ function settings(argv: readonly string[]): Settings {
     handlerBudgetMs: quick ? 500 : 2500,
     sidekickDist: resolve(values['sidekick-dist'] ?? join(ROOT, 'dist')),
     nodeArgs: values.profile === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${resolve(values.profile)}`],
+    logLevel: logLevel(values['log-level']),
     updateReadme: values['update-readme'],
     unpinned: values.unpinned,
     parallelGc: values['parallel-gc'],
     quick,
   };
+}
+
+function logLevel(value: string): string {
+  if (!['debug', 'info', 'warn', 'error'].includes(value))
+    throw new Error(`--log-level ${value}: one of debug, info, warn, error`);
+  return value;
 }
 
 function log(message: string): void {
@@ -167,6 +177,7 @@ async function withServer<T>(
     placement.server,
     name === 'sidekick' ? s.sidekickDist : undefined,
     [...serverGcArgs(s, placement), ...(name === 'sidekick' ? s.nodeArgs : [])],
+    s.logLevel,
   );
   try {
     return await body(server);
@@ -344,7 +355,7 @@ async function main(): Promise<void> {
       node: process.version,
       cpus: cpus().length,
       cpuModel: cpus()[0]?.model ?? 'unknown',
-      placement: `${placement.note}${serverGcArgs(s, placement).length > 0 ? '; server processes run with --single-threaded-gc' : ''}`,
+      placement: `${placement.note}${serverGcArgs(s, placement).length > 0 ? '; server processes run with --single-threaded-gc' : ''}; sidekick serve --log-level ${s.logLevel}`,
       load1Start: load1(),
       quick: s.quick,
       sidekickDist: s.sidekickDist,

@@ -145,6 +145,7 @@ export async function startServer(
   cpu: string | undefined,
   sidekickDist = join(ROOT, 'dist'),
   nodeArgs: readonly string[] = [],
+  logLevel = 'warn',
 ): Promise<RunningServer> {
   const tlsArgs = ['--tls-cert', tls.certFile, '--tls-key', tls.keyFile];
   let child: ChildProcess;
@@ -160,7 +161,7 @@ export async function startServer(
       '--metrics-port',
       '0',
       '--log-level',
-      'warn',
+      logLevel,
       ...tlsArgs,
     ]);
     child.stdout?.resume();

@@ -56,8 +56,13 @@ export interface PodFigures {
   summaryPodWorkingSet: number;
   summaryWatcherWorkingSet: number;
   watcherProcess: ProcessMemory;
-  /** The watcher's process start → its "first scan complete" log line (what /ready waits for). */
+  /**
+   * The watcher's process created (runc creates it, then waits for kubelet's start) → its "first
+   * scan complete" log line (what /ready waits for).
+   */
   readyMs: number;
+  /** Node's own start (its timeOrigin) → that line: the start-up that is sidekick's. */
+  nodeReadyMs: number;
   cpu: CpuFigures;
 }
 
@@ -67,6 +72,7 @@ export interface StageFigures {
   perPod: Record<string, [number, number, number]>;
   /** In-Pod start to ready, and the CPU each watcher used and was throttled for, in ms. */
   readyMs: [number, number, number];
+  nodeReadyMs: [number, number, number];
   cpuUsedMs: [number, number, number];
   throttledMs: [number, number, number];
   node: NodeTotals;
@@ -196,13 +202,18 @@ async function summary(env: NodeEnvironment): Promise<Summary> {
   return { pods };
 }
 
-async function readyAfterStart(env: NodeEnvironment, ref: PodRef, pid: number): Promise<number> {
+async function readyAfterStart(
+  env: NodeEnvironment,
+  ref: PodRef,
+  pid: number,
+): Promise<{ readyMs: number; nodeReadyMs: number }> {
   const log = await containerLog(env.e2e.api, NS, ref.name, WATCHER);
   const line = log.find((l) => l.text.includes('first scan complete'));
   if (!line) throw new Error(`no "first scan complete" in the watcher log of ${ref.name}`);
   const parsed: unknown = JSON.parse(line.text);
   const time = isObject(parsed) && typeof parsed.time === 'number' ? parsed.time : Number.NaN;
-  return time - processStartMs(pid);
+  const startup = isObject(parsed) && typeof parsed.startupMs === 'number' ? parsed.startupMs : Number.NaN;
+  return { readyMs: time - processStartMs(pid), nodeReadyMs: startup };
 }
 
 async function podFigures(env: NodeEnvironment, ref: PodRef, s: Summary): Promise<PodFigures> {
@@ -211,7 +222,7 @@ async function podFigures(env: NodeEnvironment, ref: PodRef, s: Summary): Promis
   if (pid === undefined) throw new Error(`no process in the watcher of ${ref.name}`);
   const fromSummary = s.pods.get(ref.name);
   return {
-    readyMs: await readyAfterStart(env, ref, pid),
+    ...(await readyAfterStart(env, ref, pid)),
     cpu: containerCpu(dir, ref.watcherId),
     pod: cgroupMemory(dir),
     watcher: cgroupMemory(join(dir, ref.watcherId)),
@@ -262,6 +273,7 @@ function stage(pods: number, figures: PodFigures[], node: NodeTotals): StageFigu
       'watcher process PSS': pick((p) => p.watcherProcess.pss),
     },
     readyMs: msSpread(figures.map((p) => p.readyMs)),
+    nodeReadyMs: msSpread(figures.map((p) => p.nodeReadyMs)),
     cpuUsedMs: msSpread(figures.map((p) => p.cpu.usedMs)),
     throttledMs: msSpread(figures.map((p) => p.cpu.throttledMs)),
     node,
@@ -333,13 +345,22 @@ export async function footprintPhase(
     summaryWatcherWorkingSet: 0,
     watcherProcess: { rss: 0, pss: 0, private: 0, shared: 0, anonymous: 0, privateDirty: 0 },
     readyMs: 0,
+    nodeReadyMs: 0,
     cpu: { usedMs: 0, throttledPeriods: 0, throttledMs: 0 },
   };
   const stages: StageFigures[] = [];
   const refs: PodRef[] = [];
   const baseline = nodeTotals(env);
   const none: [number, number, number] = [0, 0, 0];
-  stages.push({ pods: 0, perPod: {}, readyMs: none, cpuUsedMs: none, throttledMs: none, node: baseline });
+  stages.push({
+    pods: 0,
+    perPod: {},
+    readyMs: none,
+    nodeReadyMs: none,
+    cpuUsedMs: none,
+    throttledMs: none,
+    node: baseline,
+  });
   for (const count of settings.counts) {
     const added = Array.from({ length: count - refs.length }, (_, i) =>
       watcherPod(`w-${String(refs.length + i)}`, '1s'),

@@ -21,7 +21,8 @@ export function footprintTables(f: FootprintResults): string {
   }
   const ms = (v: [number, number, number]): string => `${v.map(String).join(' / ')} ms`;
   lines.push(
-    `| watcher start → first scan complete (/ready), in the Pod | ${stages.map((s) => ms(s.readyMs)).join(' | ')} |`,
+    `| watcher process created → first scan complete (/ready), in the Pod | ${stages.map((s) => ms(s.readyMs)).join(' | ')} |`,
+    `| watcher's Node started → first scan complete (Node's own clock), in the Pod | ${stages.map((s) => ms(s.nodeReadyMs)).join(' | ')} |`,
     `| watcher CPU used since start (cpuacct) | ${stages.map((s) => ms(s.cpuUsedMs)).join(' | ')} |`,
     `| watcher throttled by its CPU limit (cpu.stat) | ${stages.map((s) => ms(s.throttledMs)).join(' | ')} |`,
   );

@@ -1,3 +1,5 @@
+import { BoundedCache } from '../bounded-cache.js';
+
 /**
  * Kubernetes resource quantities (`250m`, `1.5`, `512Mi`, `1e3`), read and written the way
  * apimachinery's `resource.Quantity` reads and writes them, with exact integer arithmetic:
@@ -31,8 +33,18 @@ function ceilDiv(num: bigint, den: bigint): bigint {
   return (num + den - 1n) / den;
 }
 
+/**
+ * Every admission checks each sidecar's requests against its limits, and the texts are mostly
+ * the templates' own: parsed once, the results frozen and shared.
+ */
+const PARSED = new BoundedCache<string, Quantity | { error: string }>(1024);
+
 /** Reads a quantity, or says why the text is not one. */
 export function parseQuantity(text: string): Quantity | { error: string } {
+  return PARSED.get(text, () => Object.freeze(parseUncached(text)));
+}
+
+function parseUncached(text: string): Quantity | { error: string } {
   const m = GRAMMAR.exec(text);
   if (!m) return { error: `is not a Kubernetes quantity (such as ${QUANTITY_EXAMPLES})` };
   const [, sign = '', number = '', binary, exponent, decimal = ''] = m;

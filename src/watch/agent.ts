@@ -165,6 +165,9 @@ export class WatchAgent {
         debounce: formatDuration(this.config.debounceMs),
         jitter: formatDuration(this.config.jitterMs),
         fsEvents: this.watcher?.watching() ?? [],
+        // Since Node started (its timeOrigin): start-up as the process itself saw it, without the
+        // runtime's wait between creating the container's process and starting it.
+        startupMs: Math.round(performance.now()),
       },
       'first scan complete; watching',
     );
