@@ -54,7 +54,9 @@ export function templateCases(env: NodeEnvironment): void {
       const annotations = {
         [INJECT]: SIDECARS.join(', '),
         'sidekick.dev/config-watcher.url': 'http://127.0.0.1:8080/-/reload',
-        'sidekick.dev/db-proxy.instance': 'sidekick-node:us-central1:orders',
+        // Two instances, one proxy: each on its own port (5432, then 5433), as the proxy numbers them.
+        'sidekick.dev/db-proxy.instance': 'sidekick-node:us-central1:orders, sidekick-node:us-central1:users',
+        'sidekick.dev/db-proxy.auto-iam-authn': 'true',
         'sidekick.dev/db-proxy.credentials-secret': 'csql-key',
         'sidekick.dev/vault-agent.role': 'web',
         'sidekick.dev/vault-agent.secret': 'secret/data/web',
@@ -63,6 +65,7 @@ export function templateCases(env: NodeEnvironment): void {
       };
       const checks = [
         'tcp:127.0.0.1:5432',
+        'tcp:127.0.0.1:5433',
         'http://127.0.0.1:9801/startup',
         'tcp:127.0.0.1:4317',
         'tcp:127.0.0.1:4318',
