@@ -36,7 +36,24 @@ function collectPorts(tree: Json | undefined, fixed: Set<number>, params: Set<st
   collectPorts(tree.$value, fixed, params);
 }
 
+/** A template's ports depend on it and the prefix alone: worked out once, not per admission. */
+const PORTS = new WeakMap<SidecarTemplate, Map<string, SidecarPorts>>();
+
 export function sidecarPorts(template: SidecarTemplate, prefix: string): SidecarPorts {
+  let byPrefix = PORTS.get(template);
+  if (byPrefix === undefined) {
+    byPrefix = new Map();
+    PORTS.set(template, byPrefix);
+  }
+  let ports = byPrefix.get(prefix);
+  if (ports === undefined) {
+    ports = portsOf(template, prefix);
+    byPrefix.set(prefix, ports);
+  }
+  return ports;
+}
+
+function portsOf(template: SidecarTemplate, prefix: string): SidecarPorts {
   const fixed = new Set<number>();
   const params = new Set<string>();
   collectPorts(template.container.ports, fixed, params);
@@ -183,47 +200,34 @@ export function portClashes(
   running.forEach((r, i) => {
     if (injected[i] === true) problems.push(...ownClashes(r.container, sidecars, where));
   });
-  // Only pairs with an injected sidecar, each container's listeners read once: a Pod of a thousand
-  // containers costs a thousand comparisons per sidecar, not half a million pairs.
-  const heard = new Map<number, Listener[]>();
-  const listenersOf = (i: number): Listener[] => {
-    let found = heard.get(i);
-    if (found === undefined) {
-      found = listeners(running[i]?.container ?? {});
-      heard.set(i, found);
-    }
-    return found;
-  };
-  const pairs: [number, number][] = [];
-  injected.forEach((isInjected, i) => {
-    if (!isInjected) return;
-    for (let j = 0; j < running.length; j++) {
-      if (j === i || (injected[j] === true && j < i)) continue;
-      pairs.push(i < j ? [i, j] : [j, i]);
-    }
-  });
-  pairs.sort(([a1, b1], [a2, b2]) => a1 - a2 || b1 - b2);
-  for (const [i, j] of pairs) {
-    const a = running[i];
-    const b = running[j];
-    if (a === undefined || b === undefined || !overlap(a, b)) continue;
-    for (const la of listenersOf(i)) {
-      const lb = listenersOf(j).find((l) => l.port === la.port && l.protocol === la.protocol);
-      if (lb === undefined) continue;
-      const [side, other] = injected[i] === true ? [la, lb] : [lb, la];
-      const otherIs = sidecars.has(other.container) ? 'sidecar' : 'container';
-      const fix = portFix(side.container, other.container, la.port, sidecars);
-      const port = `${la.port}/${la.protocol}`;
-      if (la.declared && lb.declared) {
-        problems.push(
-          `port ${port} clash: sidecar ${side.container} and ${otherIs} ${other.container} both listen on it in ${where}, so one of them cannot bind; ${fix}`,
-        );
-      } else {
-        const probing = la.declared ? lb.container : la.container;
-        warnings.push(
-          `port ${port}: sidecar ${side.container} and ${otherIs} ${other.container} may both use it in ${where} (container ${probing} probes it without declaring it); if both listen on it, ${fix}`,
-        );
+  // Each container's listeners read once, and only pairs with an injected sidecar compared: a Pod
+  // of a thousand containers costs a thousand comparisons per sidecar, not half a million pairs.
+  const heard = running.map((r) => listeners(r.container));
+  const all = running.map((_, k) => k);
+  const sidecarAt = all.filter((k) => injected[k] === true);
+  running.forEach((a, i) => {
+    const partners = injected[i] === true ? all.slice(i + 1) : sidecarAt.filter((k) => k > i);
+    for (const j of partners) {
+      const b = running[j];
+      if (b === undefined || !overlap(a, b)) continue;
+      for (const la of heard[i] ?? []) {
+        const lb = (heard[j] ?? []).find((l) => l.port === la.port && l.protocol === la.protocol);
+        if (lb === undefined) continue;
+        const [side, other] = injected[i] === true ? [la, lb] : [lb, la];
+        const otherIs = sidecars.has(other.container) ? 'sidecar' : 'container';
+        const fix = portFix(side.container, other.container, la.port, sidecars);
+        const port = `${la.port}/${la.protocol}`;
+        if (la.declared && lb.declared) {
+          problems.push(
+            `port ${port} clash: sidecar ${side.container} and ${otherIs} ${other.container} both listen on it in ${where}, so one of them cannot bind; ${fix}`,
+          );
+        } else {
+          const probing = la.declared ? lb.container : la.container;
+          warnings.push(
+            `port ${port}: sidecar ${side.container} and ${otherIs} ${other.container} may both use it in ${where} (container ${probing} probes it without declaring it); if both listen on it, ${fix}`,
+          );
+        }
       }
     }
-  }
+  });
 }

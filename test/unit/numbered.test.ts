@@ -152,4 +152,15 @@ describe('sidecarPorts', () => {
     });
     assert.deepEqual(sidecarPorts(otel, 'sidekick.dev').setBy, []);
   });
+
+  it('is worked out once per template and prefix', async () => {
+    const set = await loadTemplateDirs([builtinTemplateDir()]);
+    const db = set.templates.get('db-proxy');
+    assert.ok(db);
+    assert.equal(sidecarPorts(db, 'sidekick.dev'), sidecarPorts(db, 'sidekick.dev'));
+    assert.deepEqual(sidecarPorts(db, 'example.com').setBy, [
+      'example.com/db-proxy.instance',
+      'example.com/db-proxy.port',
+    ]);
+  });
 });

@@ -18,6 +18,7 @@ import {
   containerLog,
   logLine,
   nodePod,
+  RESTRICTED_CONTAINER,
   waitForPod,
 } from '../harness/pods.js';
 import { configMap } from './templates.js';
@@ -215,12 +216,5 @@ export function checkCases(env: NodeEnvironment): void {
 }
 
 function withUid(uid: number): JsonObject {
-  return {
-    runAsUser: uid,
-    runAsNonRoot: true,
-    allowPrivilegeEscalation: false,
-    capabilities: { drop: ['ALL'] },
-    seccompProfile: { type: 'RuntimeDefault' },
-    readOnlyRootFilesystem: true,
-  };
+  return { ...RESTRICTED_CONTAINER, runAsUser: uid };
 }

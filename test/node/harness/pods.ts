@@ -219,7 +219,8 @@ export function phaseOf(pod: JsonObject): string {
   return isObject(pod.status) && typeof pod.status.phase === 'string' ? pod.status.phase : '';
 }
 
-const RESTRICTED_CONTAINER: JsonObject = {
+/** A container's securityContext under the restricted profile, with no user of its own. */
+export const RESTRICTED_CONTAINER: JsonObject = {
   allowPrivilegeEscalation: false,
   runAsNonRoot: true,
   capabilities: { drop: ['ALL'] },
