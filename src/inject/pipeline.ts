@@ -6,8 +6,6 @@ import { describeObject } from './describe.js';
 import { mergeSidecars, needsSharedPids, runsOnce, type Sidecar } from './merge.js';
 import { podLabelWarnings, unusedParameterWarnings } from './misplaced.js';
 import { chooseSidecars } from './order.js';
-import { resolveParameters } from './parameters.js';
-import { checkResources } from './resources.js';
 import { copyForInjection } from './copy.js';
 import { createPatch } from './patch.js';
 import { placeSidecars } from './placement.js';
@@ -15,6 +13,7 @@ import { portClashes, sidecarPorts } from './ports.js';
 import { signalUidProblems } from './signal-uid.js';
 import { nameOf, objectAt } from './pod.js';
 import { reconcile } from './reconcile.js';
+import { resolvedParameters } from './resolved.js';
 import { statusHash, statusKey } from './status-hash.js';
 import { addedVolumes, readStatus, stripInjection } from './strip.js';
 import {
@@ -108,8 +107,8 @@ function plan(
   const planned = new Map<string, PlannedSidecar>();
   const withValues = chosen.map((c) => {
     const own = given.parameters.get(c.template.name);
-    const { values, planned: parameters } = resolveParameters(c.template, own, prefix, problems);
-    checkResources(c.template, own, values, prefix, problems);
+    const { values, planned: parameters, problems: wrong } = resolvedParameters(c.template, own, prefix);
+    problems.push(...wrong);
     planned.set(c.template.name, { name: c.template.name, reason: c.reason, position: '', parameters });
     return { ...c, values };
   });

@@ -68,12 +68,16 @@ const PROBES = ['startupProbe', 'readinessProbe', 'livenessProbe'] as const;
 const PROBE_HANDLERS = ['httpGet', 'tcpSocket', 'grpc'] as const;
 
 function declaredPorts(container: JsonObject, name: string): Listener[] {
-  return objectsAt(container, 'ports').flatMap((p) => {
-    if (typeof p.containerPort !== 'number') return [];
+  const out: Listener[] = [];
+  if (!isArray(container.ports)) return out;
+  for (const p of container.ports) {
+    if (!isObject(p) || typeof p.containerPort !== 'number') continue;
     const protocol = typeof p.protocol === 'string' ? p.protocol : 'TCP';
-    const named = typeof p.name === 'string' ? { name: p.name } : {};
-    return [{ container: name, port: p.containerPort, protocol, declared: true, ...named }];
-  });
+    const listener: Listener = { container: name, port: p.containerPort, protocol, declared: true };
+    if (typeof p.name === 'string') listener.name = p.name;
+    out.push(listener);
+  }
+  return out;
 }
 
 /** Numeric probe ports: a named one is one of the container's own ports, declared already. */

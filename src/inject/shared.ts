@@ -21,8 +21,16 @@ function deepFreeze(value: Json): void {
   for (const child of Object.values(value)) deepFreeze(child);
 }
 
+/** Resolved values are shared too (resolved.ts) and never written once made: keyed once each. */
+const KEYS = new WeakMap<Values, string>();
+
 function valuesKey(values: Values): string {
-  return JSON.stringify([...values]);
+  let key = KEYS.get(values);
+  if (key === undefined) {
+    key = JSON.stringify([...values]);
+    KEYS.set(values, key);
+  }
+  return key;
 }
 
 /** The shared rendering of `template` with `values`, made by `render` the first time. */
@@ -77,9 +85,14 @@ export function withMountAppended(container: JsonObject, mount: JsonObject): Jso
     container.volumeMounts = [...mounts, { ...mount }];
     return container;
   }
-  const copy: JsonObject = { ...container, volumeMounts: [...mounts, { ...mount }] };
+  const added = { ...mount };
+  deepFreeze(added);
+  const volumeMounts = [...mounts, added];
+  Object.freeze(volumeMounts);
+  const copy: JsonObject = { ...container, volumeMounts };
+  // The rest of the copy is the shared rendering's, frozen already.
+  Object.freeze(copy);
   const [before, after] = mountSlot(container, mounts);
-  deepFreeze(copy);
   TEXT.set(copy, `${before}${JSON.stringify(mount)}${after}`);
   return copy;
 }

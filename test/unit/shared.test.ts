@@ -5,6 +5,7 @@ import { describe, it } from 'node:test';
 import type { Operation } from 'fast-json-patch';
 import { injectPod } from '../../src/inject/pipeline.js';
 import { patchText } from '../../src/inject/patch.js';
+import { resolvedParameters } from '../../src/inject/resolved.js';
 import { isObject, type JsonObject } from '../../src/json.js';
 import { loadTemplateDir } from '../../src/templates/load.js';
 import { repoPath } from '../support/paths.js';
@@ -80,5 +81,41 @@ describe('shared renderings', async () => {
       ...patch,
     ];
     assert.equal(patchText(mixed), JSON.stringify(mixed));
+  });
+
+  it('resolved parameters are shared and frozen, and their problems reach every Pod that has them', () => {
+    const template = load.set.templates.get('db-proxy');
+    assert.ok(template !== undefined);
+    const given = new Map([['instance', 'shop-prod:europe-west1:one']]);
+    const first = resolvedParameters(template, given, 'sidekick.dev');
+    assert.equal(resolvedParameters(template, new Map(given), 'sidekick.dev'), first);
+    assert.notEqual(resolvedParameters(template, given, 'example.com'), first);
+    assert.ok(Object.isFrozen(first) && Object.isFrozen(first.planned) && Object.isFrozen(first.problems));
+    const bad = { ...proxy, 'sidekick.dev/db-proxy.port': 'not-a-port' };
+    for (let i = 0; i < 2; i++) {
+      const outcome = injectPod(pod(bad), options);
+      assert.equal(outcome.decision, 'refuse');
+      assert.match(outcome.message, /annotation sidekick\.dev\/db-proxy\.port: value "not-a-port"/);
+    }
+  });
+
+  it('no annotation value can read as another parameter in the resolved key', () => {
+    const template = load.set.templates.get('db-proxy');
+    assert.ok(template !== undefined);
+    const one = resolvedParameters(
+      template,
+      new Map([['instance', 'a:b:c\u0000port=4:5433']]),
+      'sidekick.dev',
+    );
+    const two = resolvedParameters(
+      template,
+      new Map([
+        ['instance', 'a:b:c'],
+        ['port', '5433'],
+      ]),
+      'sidekick.dev',
+    );
+    assert.notEqual(one, two);
+    assert.notDeepEqual(one.values.get('port'), two.values.get('port'));
   });
 });
