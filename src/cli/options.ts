@@ -50,13 +50,25 @@ export function parseOptions<S extends OptionSpecs>(
   try {
     parsed = parseArgs({ args: [...argv], options: config, allowPositionals: true, strict: true });
   } catch (error) {
-    throw new UsageError(error instanceof Error ? error.message : String(error));
+    throw new UsageError(parseArgsMessage(error));
   }
   const options: Record<string, unknown> = {};
   for (const [name, spec] of Object.entries(specs)) {
     options[name] = resolveOption(spec, parsed.values[name], env[envName(name)]);
   }
   return { options: options as ParsedOptions<S>, positionals: parsed.positionals };
+}
+
+/**
+ * node:util's message for an unknown option goes on to explain how to pass a positional that
+ * starts with '-', which no command here takes; the option's name and where the list is are kept.
+ */
+function parseArgsMessage(error: unknown): string {
+  if (!(error instanceof Error)) return String(error);
+  const code = (error as NodeJS.ErrnoException).code;
+  if (code !== 'ERR_PARSE_ARGS_UNKNOWN_OPTION') return error.message;
+  const first = /^Unknown option '[^']*'/.exec(error.message);
+  return first ? `${first[0]} (--help lists the options)` : error.message;
 }
 
 function resolveOption(spec: OptionSpec, given: unknown, fromEnv: string | undefined): unknown {

@@ -45,7 +45,10 @@ const RELAY_OPTIONS = {
     default: '10',
     description: 'seconds after SIGTERM before streams still open are cut',
   },
-  ...COMMON_OPTIONS,
+  // Not the template options: the relay renders nothing, and an option it took but ignored would
+  // read as if it had an effect.
+  'log-level': COMMON_OPTIONS['log-level'],
+  help: COMMON_OPTIONS.help,
 } as const satisfies OptionSpecs;
 
 const NAMESPACE = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;

@@ -208,6 +208,27 @@ describe('sidekick CLI', () => {
     assert.match(bad.stderr, /sidekick inject: Unknown option '--no-such-option'/);
   });
 
+  it('refuses the template options where nothing is rendered, before reaching any cluster', () => {
+    for (const command of ['relay', 'watch']) {
+      for (const option of [
+        '--templates=/etc/sidekick/templates',
+        '--extra-templates=x',
+        '--prefix=x',
+        '--image=x',
+      ]) {
+        const run = sidekick([command, option]);
+        assert.equal(run.status, 2, `${command} ${option}: ${run.stderr}`);
+        assert.match(
+          run.stderr,
+          new RegExp(
+            `^sidekick ${command}: Unknown option '${option.split('=')[0]}' \\(--help lists the options\\)$`,
+            'm',
+          ),
+        );
+      }
+    }
+  });
+
   it('refuses a bad --publish-ca / --publish-namespaces before touching anything', () => {
     const cases: [string[], RegExp][] = [
       [['--publish-ca=Bad_Name'], /--publish-ca: 'Bad_Name' is not a valid ConfigMap name/],
