@@ -93,6 +93,16 @@ describe('sidekick CLI', () => {
     }
   });
 
+  it('npx sidekick inside the checkout runs its own build, never a registry package', () => {
+    // --offline: were the name resolved in the registry, this fails instead of fetching it.
+    const npx = spawnSync('npm', ['exec', '--offline', '--', 'sidekick', 'version'], {
+      encoding: 'utf8',
+      cwd: repoPath(),
+    });
+    assert.equal(npx.status, 0, npx.stderr);
+    assert.equal(npx.stdout, sidekick(['version']).stdout);
+  });
+
   it('reads standard input and honours --namespace', () => {
     const pod =
       'apiVersion: v1\nkind: Pod\nmetadata:\n  name: p\n  annotations: {sidekick.dev/inject: log-shipper}\nspec:\n  containers: [{name: a, image: a}]\n';
