@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { generateKeyPairSync } from 'node:crypto';
 import { isObject, type JsonObject } from '../../../src/json.js';
 import { INJECT, nativeSidecarNames } from '../../e2e/harness/objects.js';
-import { bytes, cgroupLimits, cores, resourcesOf } from '../harness/cgroups.js';
+import { bytes, cgroupLimits, cores, processEnvironment, resourcesOf } from '../harness/cgroups.js';
 import type { NodeEnvironment } from '../harness/environment.js';
 import {
   allRunning,
@@ -171,6 +171,8 @@ export function templateCases(env: NodeEnvironment): void {
         'sidekick.dev/otel-collector.protocol': 'http',
         'sidekick.dev/otel-collector.headers': 'x-api-key=api-key',
         'sidekick.dev/otel-collector.headers-secret': 'otel-key',
+        // A limit of the Pod's own: the Go runtime's soft limit must follow it.
+        'sidekick.dev/otel-collector.limits.memory': '192Mi',
       };
       const input = nodePod({
         name: 'otel-http',
@@ -197,6 +199,14 @@ export function templateCases(env: NodeEnvironment): void {
       assert.equal(request.fields.method, 'POST');
       assert.equal(request.fields.header, key, 'the collector sent the header from the Secret');
       assert.equal(request.fields['content-type'], 'application/x-protobuf');
+
+      // kubelet resolved GOMEMLIMIT from the limit the Pod set, in bytes, as Go reads it.
+      const running = await waitForPod(api, TEMPLATES_NS, 'otel-http', 'running', (pod) =>
+        allRunning(pod, ['otel-collector', 'backend', 'sender']),
+      );
+      const limit = cgroupLimits(running, 'otel-collector').memoryBytes;
+      assert.equal(limit, bytes('192Mi'), 'memory.limit_in_bytes');
+      assert.equal(processEnvironment(running, 'otel-collector').get('GOMEMLIMIT'), String(limit));
     },
   );
 }

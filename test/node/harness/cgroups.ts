@@ -40,8 +40,7 @@ export function cgroupLimits(
   pod: JsonObject,
   name: string,
 ): { memoryBytes: number; cpuCores: number; cpuShares: number } {
-  const id = str(containerStatus(pod, name)?.containerID).replace(/^containerd:\/\//, '');
-  assert.notEqual(id, '', `${name} has a container ID`);
+  const id = containerIdOf(pod, name);
   return {
     memoryBytes: cgroupValue('memory', id, 'memory.limit_in_bytes'),
     cpuCores: cgroupValue('cpu', id, 'cpu.cfs_quota_us') / cgroupValue('cpu', id, 'cpu.cfs_period_us'),
@@ -54,11 +53,37 @@ export function sharesFor(cpuRequest: string): number {
   return Math.max(2, Math.floor((cores(cpuRequest) * 1000 * 1024) / 1000));
 }
 
-function cgroupValue(controller: string, containerId: string, file: string): number {
+/**
+ * The environment the kernel holds for the running container `name` of `pod` (its first process
+ * in the container's memory cgroup): what kubelet resolved, `valueFrom` included.
+ */
+export function processEnvironment(pod: JsonObject, name: string): Map<string, string> {
+  const id = containerIdOf(pod, name);
+  const pid = cgroupFile('memory', id, 'cgroup.procs').split('\n')[0] ?? '';
+  assert.match(pid, /^\d+$/, `${name} has a process`);
+  const environment = new Map<string, string>();
+  for (const entry of readFileSync(`/proc/${pid}/environ`, 'utf8').split('\0')) {
+    const at = entry.indexOf('=');
+    if (at > 0) environment.set(entry.slice(0, at), entry.slice(at + 1));
+  }
+  return environment;
+}
+
+function containerIdOf(pod: JsonObject, name: string): string {
+  const id = str(containerStatus(pod, name)?.containerID).replace(/^containerd:\/\//, '');
+  assert.notEqual(id, '', `${name} has a container ID`);
+  return id;
+}
+
+function cgroupFile(controller: string, containerId: string, file: string): string {
   const root = `/sys/fs/cgroup/${controller}/kubepods`;
   const found = findDir(root, containerId, 3);
   assert.ok(found, `no cgroup ${containerId} under ${root}`);
-  return Number(readFileSync(join(found, file), 'utf8').trim());
+  return readFileSync(join(found, file), 'utf8').trim();
+}
+
+function cgroupValue(controller: string, containerId: string, file: string): number {
+  return Number(cgroupFile(controller, containerId, file));
 }
 
 function findDir(dir: string, name: string, depth: number): string | undefined {
