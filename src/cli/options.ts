@@ -99,7 +99,20 @@ export function usage(command: string, specs: OptionSpecs): string {
   return `usage: sidekick ${command}\n${lines.join('\n')}\n`;
 }
 
-/** Options every command takes. */
+/** What every command that runs or logs takes, templates or not: its log level and its help. */
+export const PROCESS_OPTIONS = {
+  'log-level': {
+    type: 'string',
+    default: 'info',
+    description: 'fatal, error, warn, info, debug, trace or silent',
+  },
+  help: { type: 'boolean', short: 'h', description: 'show this help' },
+} as const satisfies OptionSpecs;
+
+/**
+ * Options of the commands that load and render templates. `watch` and `relay` render none and do
+ * not take them: an option taken and ignored would read as if it had an effect.
+ */
 export const COMMON_OPTIONS = {
   templates: {
     type: 'string',
@@ -117,12 +130,7 @@ export const COMMON_OPTIONS = {
     default: DEFAULT_IMAGE,
     description: "sidekick's own image: what a template's '{{ sidekick.image }}' stands for",
   },
-  'log-level': {
-    type: 'string',
-    default: 'info',
-    description: 'fatal, error, warn, info, debug, trace or silent',
-  },
-  help: { type: 'boolean', short: 'h', description: 'show this help' },
+  ...PROCESS_OPTIONS,
 } as const satisfies OptionSpecs;
 
 /** `--image`: a reference without spaces or braces (the placeholder cannot stand for itself). */

@@ -4,7 +4,7 @@ import { RELAY_PORT } from '../relay/protocol.js';
 import type { Command } from './command.js';
 import { loadKubeConfig } from './kubeconfig.js';
 import { integerOption, runUntilSignal, servingTlsFiles } from './lifecycle.js';
-import { COMMON_OPTIONS, parseOptions, usage, UsageError, type OptionSpecs } from './options.js';
+import { parseOptions, PROCESS_OPTIONS, usage, UsageError, type OptionSpecs } from './options.js';
 
 const RELAY_OPTIONS = {
   address: { type: 'string', default: '127.0.0.1', description: 'address to listen on' },
@@ -45,10 +45,7 @@ const RELAY_OPTIONS = {
     default: '10',
     description: 'seconds after SIGTERM before streams still open are cut',
   },
-  // Not the template options: the relay renders nothing, and an option it took but ignored would
-  // read as if it had an effect.
-  'log-level': COMMON_OPTIONS['log-level'],
-  help: COMMON_OPTIONS.help,
+  ...PROCESS_OPTIONS,
 } as const satisfies OptionSpecs;
 
 const NAMESPACE = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;

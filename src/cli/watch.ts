@@ -4,7 +4,7 @@ import { buildConfig } from '../watch/config.js';
 import { DEFAULT_HEALTH_PORT } from '../watch/health.js';
 import { RelaySource } from '../watch/relay-source.js';
 import type { Command } from './command.js';
-import { COMMON_OPTIONS, parseOptions, usage, UsageError, type OptionSpecs } from './options.js';
+import { parseOptions, PROCESS_OPTIONS, usage, UsageError, type OptionSpecs } from './options.js';
 
 const SPECS = {
   dir: {
@@ -63,8 +63,7 @@ const SPECS = {
     default: '1s',
     description: 'relay mode: how often the kubelet-mounted volumes are read while the relay is unreachable',
   },
-  'log-level': COMMON_OPTIONS['log-level'],
-  help: COMMON_OPTIONS.help,
+  ...PROCESS_OPTIONS,
 } as const satisfies OptionSpecs;
 
 const USAGE_LINE =
